@@ -1,0 +1,160 @@
+"""`python -m ocops`: the automation interface (CONTRACT.md section 6).
+
+A thin layer over the library: parse arguments, call ocops, print JSON.
+Every :class:`OcopsError` becomes one line on stderr plus ``{"error": ...}``
+on stdout and exit code 2; nothing prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from ocops import export, importer, queries
+from ocops.config import Settings, load_settings
+from ocops.errors import OcopsError, StoreError
+from ocops.geo import load_countries
+from ocops.ingest.mapping import Mapping
+from ocops.store import open_store
+from ocops.taxonomy import load_taxonomy
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--region", action="append", default=[], help="region name (repeatable)")
+    parser.add_argument("--country", action="append", default=[], help="country name or ISO code (repeatable)")
+    parser.add_argument("--crime-area", action="append", default=[], help="crime area (repeatable)")
+    parser.add_argument("--operation", action="append", default=[], help="operation name (repeatable)")
+    parser.add_argument("--since", help="first day, YYYY-MM-DD (inclusive)")
+    parser.add_argument("--until", help="last day, YYYY-MM-DD (inclusive)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="python -m ocops", description="ocops: organised-crime operation results.")
+    parser.add_argument("--db", help="database URL (default: OCOPS_DATABASE_URL or data/ocops.db)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    imp = sub.add_parser("import", help="import a CSV/TSV/TXT/XLSX file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--mapping", type=Path, help="column mapping JSON (CONTRACT.md section 2)")
+    imp.add_argument("--all-or-nothing", action="store_true", help="import nothing unless every row is valid")
+    imp.add_argument("--dry-run", action="store_true", help="report what the import would do; write nothing")
+    order = imp.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True)
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False)
+
+    summary = sub.add_parser("summary", help="totals (and groups) for a filter")
+    _add_filters(summary)
+    summary.add_argument("--by", choices=queries.GROUPINGS)
+
+    exp = sub.add_parser("export", help="write the filtered records")
+    _add_filters(exp)
+    exp.add_argument("--format", choices=("json", "csv"), default="json")
+    exp.add_argument("--out", type=Path, help="output file (default: standard output)")
+
+    sub.add_parser("batches", help="list import batches")
+    remove = sub.add_parser("remove-batch", help="undo one import batch exactly")
+    remove.add_argument("batch_id", type=int)
+
+    demo = sub.add_parser("demo-data", help="write a synthetic canonical CSV")
+    demo.add_argument("--rows", type=int, default=1000)
+    demo.add_argument("--out", type=Path, required=True)
+    demo.add_argument("--seed", type=int, default=42)
+
+    sub.add_parser("load-sample", help="load the illustrative sample into an empty store")
+    return parser
+
+
+def _print(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+
+
+def _filter(args: argparse.Namespace, settings: Settings) -> queries.Filter:
+    return queries.make_filter(
+        load_countries(settings.countries_file, settings.regions_file), load_taxonomy(settings.crime_areas_file),
+        regions=args.region, country_values=args.country, crime_areas=args.crime_area,
+        operations=args.operation, since=args.since, until=args.until,
+    )
+
+
+def _vocabulary(settings: Settings) -> importer.Vocabulary:
+    return importer.Vocabulary(load_countries(settings.countries_file, settings.regions_file),
+                               load_taxonomy(settings.crime_areas_file))
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Carry out one parsed command; return the exit code."""
+    if args.command == "demo-data":
+        from ocops.demo import write_demo_csv
+
+        written = write_demo_csv(args.rows, args.out, seed=args.seed)
+        _print({"rows": written, "out": str(args.out)})
+        return 0
+    engine: Engine = open_store(settings.database_url)
+    countries = load_countries(settings.countries_file, settings.regions_file)
+    if args.command == "import":
+        mapping = Mapping.from_file(args.mapping) if args.mapping else Mapping()
+        if args.dayfirst is not None:
+            mapping.dayfirst = args.dayfirst
+        report = importer.import_path(
+            engine, args.file, _vocabulary(settings), mapping=mapping, user=settings.user,
+            all_or_nothing=args.all_or_nothing, dry_run=args.dry_run, max_bytes=settings.max_upload_bytes,
+        )
+        _print(report.to_dict())
+        return report.exit_code
+    if args.command in ("summary", "export"):
+        flt = _filter(args, settings)
+        if args.command == "summary":
+            frame = queries.load_frame(engine, flt, countries)
+            _print(queries.summary(frame, flt, countries, by=args.by))
+            return 0
+        frame = queries.records(engine, flt, countries)
+        text = export.to_csv(frame) if args.format == "csv" else export.to_json(frame) + "\n"
+        if args.out:
+            args.out.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return 0
+    if args.command == "batches":
+        _print(importer.list_batches(engine))
+        return 0
+    if args.command == "remove-batch":
+        _print(importer.remove_batch(engine, args.batch_id).to_dict())
+        return 0
+    if args.command == "load-sample":
+        report = importer.load_sample_if_empty(engine, settings.sample_file, _vocabulary(settings))
+        _print(report.to_dict() if report else {"loaded": False, "reason": "the store already has batches"})
+        return 0
+    raise AssertionError(args.command)  # pragma: no cover - argparse restricts commands
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse, run, and turn every failure into a plain message."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(database_url=args.db)
+        return run(args, settings)
+    except OcopsError as exc:
+        message = str(exc)
+        exit_code = exc.exit_code
+    except SQLAlchemyError as exc:
+        message = str(StoreError(f"The store failed: {exc.__class__.__name__}: {getattr(exc, 'orig', exc)}"))
+        exit_code = 2
+    except KeyboardInterrupt:
+        message, exit_code = "Interrupted; an import in progress was rolled back.", 130
+    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback
+        message = f"Unexpected error ({exc.__class__.__name__}: {exc}). Please report it with the command you ran."
+        exit_code = 3
+    sys.stderr.write(f"error: {message}\n")
+    _print({"error": message})
+    return exit_code
+
+
+__all__ = ["build_parser", "main", "run"]

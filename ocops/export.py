@@ -1,0 +1,58 @@
+"""Exports of the filtered records: JSON verbatim, CSV and XLSX safe for spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from typing import Any
+
+import pandas as pd
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+EXCEL_MAX_ROWS = 1_048_575  # Excel's sheet limit (1,048,576) less the header row
+
+
+def neutralise(value: Any) -> Any:
+    """Prefix a text cell that a spreadsheet would run as a formula with ``'`` (OWASP)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def to_json(frame: pd.DataFrame) -> str:
+    """One JSON array of objects, every text exactly as stored."""
+    rows = [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return json.dumps(rows, ensure_ascii=False, indent=1)
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    """CSV for spreadsheets: formula-like text neutralised, numbers left as numbers."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(frame.columns)
+    for row in frame.itertuples(index=False):
+        writer.writerow(["" if (v := _plain(value)) is None else neutralise(v) for value in row])
+    return buffer.getvalue()
+
+
+def to_xlsx(frame: pd.DataFrame) -> tuple[bytes, bool]:
+    """An .xlsx workbook of the records; True when rows were cut at Excel's limit."""
+    truncated = len(frame) > EXCEL_MAX_ROWS
+    frame = frame.head(EXCEL_MAX_ROWS)
+    safe = frame.map(lambda v: neutralise(_plain(v)))
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        safe.to_excel(writer, index=False, sheet_name="records")
+    return buffer.getvalue(), truncated

@@ -1,0 +1,169 @@
+"""Column mapping: automatic header matching plus the mapping JSON.
+
+The same :class:`Mapping` serves the CLI (``--mapping FILE``), the upload
+page and saved presets (CONTRACT.md section 2).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ocops.errors import MappingError
+from ocops.schema import FIELD_NAMES
+
+# Normalised header -> field. Keys are produced by header_key().
+SYNONYMS: dict[str, str] = {}
+_SYNONYM_LISTS: dict[str, tuple[str, ...]] = {
+    "record_id": ("record id", "id", "_id", "record", "reference", "ref", "record ref", "uid", "unique id"),
+    "operation": ("operation", "operation name", "op", "op name", "operation title", "operation code", "project"),
+    "date": ("date", "start date", "date start", "from", "date from", "action date", "event date",
+             "operation date", "occurrence date", "occ date", "report date", "day", "year", "period"),
+    "end_date": ("end date", "date end", "to", "date to", "until", "end", "finish date", "end of period"),
+    "country": ("country", "country name", "nation", "state", "country code", "iso", "iso3", "iso2",
+                "iso code", "iso alpha 3", "iso alpha 2", "member country", "pays", "pais"),
+    "city": ("city", "town", "city name", "place", "location", "municipality", "locality"),
+    "latitude": ("latitude", "lat", "y", "lat dd", "latitude wgs84"),
+    "longitude": ("longitude", "lon", "lng", "long", "x", "lon dd", "longitude wgs84"),
+    "crime_area": ("crime area", "crime type", "crime", "crime category", "category", "offence",
+                   "offense", "offence type", "offense type", "area", "crime field", "type of crime"),
+    "arrests": ("arrests", "arrest", "arrested", "no of arrests", "number of arrests", "arrest count",
+                "persons arrested", "people arrested", "arrests made", "detained", "detentions"),
+    "seizures": ("seizures", "seizure", "no of seizures", "number of seizures", "seizure count",
+                 "seizure events", "seizures made"),
+    "victims_rescued": ("victims rescued", "victims", "rescued", "victims identified", "rescued victims",
+                        "no of victims", "number of victims", "victims rescued identified",
+                        "victims rescued or identified"),
+    "seized_item": ("seized item", "item", "item seized", "seized", "commodity", "seized goods", "goods",
+                    "product", "substance", "drug type"),
+    "seized_quantity": ("seized quantity", "quantity", "qty", "amount seized", "quantity seized",
+                        "seized amount", "amount", "weight"),
+    "seized_unit": ("seized unit", "unit", "units", "uom", "unit of measure", "quantity unit"),
+    "seized_value_usd": ("seized value usd", "value usd", "usd", "value", "estimated value",
+                         "estimated value usd", "seized value", "street value", "value in usd"),
+    "lead_agency": ("lead agency", "agency", "lead", "authority", "police force", "force", "unit name"),
+    "source": ("source", "sources", "reference source", "news", "link"),
+    "notes": ("notes", "note", "comments", "comment", "remarks", "description"),
+}
+
+
+def header_key(header: str) -> str:
+    """Lower case, accents and punctuation removed, spaces collapsed: 'No. of Arrests' -> 'no of arrests'."""
+    text = unicodedata.normalize("NFKD", str(header)).encode("ascii", "ignore").decode()
+    text = re.sub(r"([a-z])([A-Z])", r"\1 \2", text).lower().replace("_", " ")
+    text = re.sub(r"[^a-z0-9]+", " ", text)
+    return " ".join(text.split())
+
+
+for _field, _names in _SYNONYM_LISTS.items():
+    for _name in (_field, *_names):
+        SYNONYMS.setdefault(header_key(_name), _field)
+
+
+@dataclass
+class Mapping:
+    """How a file's columns and values become contract fields."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    dayfirst: bool | None = None
+
+    @classmethod
+    def from_data(cls, data: Any, origin: str = "the mapping") -> Mapping:
+        """Build and validate a mapping from parsed JSON."""
+        if not isinstance(data, dict):
+            raise MappingError(f"{origin} must be a JSON object with 'columns', 'constants', 'values' or 'dayfirst'.")
+        unknown_keys = set(data) - {"columns", "constants", "values", "dayfirst"}
+        if unknown_keys:
+            raise MappingError(f"{origin} has unknown keys {sorted(unknown_keys)}: use columns, constants, values, dayfirst.")
+        columns = _str_dict(data.get("columns", {}), f"{origin}: 'columns'")
+        constants = _str_dict(data.get("constants", {}), f"{origin}: 'constants'")
+        values_raw = data.get("values", {})
+        if not isinstance(values_raw, dict):
+            raise MappingError(f"{origin}: 'values' must map a field to an object of source value -> value.")
+        values = {k: _str_dict(v, f"{origin}: 'values.{k}'") for k, v in values_raw.items()}
+        for where, names in (("columns", columns.values()), ("constants", constants), ("values", values)):
+            bad = sorted(set(names) - set(FIELD_NAMES) - {"ignore"})
+            if bad:
+                raise MappingError(
+                    f"{origin}: '{where}' names unknown fields {bad}; the fields are {', '.join(FIELD_NAMES)}."
+                )
+        dayfirst = data.get("dayfirst")
+        if dayfirst is not None and not isinstance(dayfirst, bool):
+            raise MappingError(f"{origin}: 'dayfirst' must be true or false.")
+        return cls(columns=columns, constants=constants, values=values, dayfirst=dayfirst)
+
+    @classmethod
+    def from_json(cls, text: str, origin: str = "the mapping") -> Mapping:
+        """Parse mapping JSON text."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise MappingError(f"{origin} is not valid JSON ({exc.msg} at line {exc.lineno}).") from exc
+        return cls.from_data(data, origin)
+
+    @classmethod
+    def from_file(cls, path: Path) -> Mapping:
+        """Read a mapping JSON file."""
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise MappingError(f"Cannot read the mapping file {path}: {exc.strerror}.") from exc
+        return cls.from_json(text, origin=f"mapping file {path.name}")
+
+    def to_data(self) -> dict[str, Any]:
+        """The mapping as JSON-ready data, without empty parts."""
+        data: dict[str, Any] = {}
+        if self.columns:
+            data["columns"] = dict(self.columns)
+        if self.constants:
+            data["constants"] = dict(self.constants)
+        if self.values:
+            data["values"] = {k: dict(v) for k, v in self.values.items() if v}
+        if self.dayfirst is not None:
+            data["dayfirst"] = self.dayfirst
+        return data
+
+    def to_json(self) -> str:
+        """The mapping as JSON text."""
+        return json.dumps(self.to_data(), ensure_ascii=False, indent=2)
+
+
+def _str_dict(value: Any, where: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise MappingError(f"{where} must be a JSON object.")
+    return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+
+def match_headers(headers: list[str], mapping: Mapping | None = None) -> tuple[dict[str, str], list[str]]:
+    """Match source headers to fields.
+
+    Returns (field -> source header, unmatched headers). Explicit
+    ``mapping.columns`` entries win; a header mapped to ``"ignore"`` is left out.
+    Each field takes the first header that matches it.
+    """
+    mapping = mapping or Mapping()
+    matched: dict[str, str] = {}
+    explicit = {h: f for h, f in mapping.columns.items() if h in headers}
+    missing = sorted(set(mapping.columns) - set(headers))
+    if missing:
+        raise MappingError(
+            f"The mapping names columns the file does not have: {missing}. The file's columns are: {headers}."
+        )
+    for header, target in explicit.items():
+        if target != "ignore":
+            matched.setdefault(target, header)
+    for header in headers:
+        if header in explicit:
+            continue
+        target = SYNONYMS.get(header_key(header))
+        if target and target not in matched and target not in mapping.constants:
+            matched[target] = header
+    used = set(matched.values()) | set(explicit)
+    unmatched = [h for h in headers if h not in used]
+    return matched, unmatched

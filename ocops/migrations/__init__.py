@@ -1,0 +1,1 @@
+"""Alembic migrations of the ocops store (run by ``ocops.store.upgrade``)."""

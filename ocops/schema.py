@@ -1,0 +1,62 @@
+"""The record schema as code: the contract's fields, their kinds and roles.
+
+One place names every field, so the importer, the store, the exports and the
+pages agree on spelling, order and meaning (CONTRACT.md section 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["text", "date", "int", "float", "country", "crime_area"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of an operation record as the contract defines it."""
+
+    name: str
+    kind: Kind
+    required: bool = False
+    label: str = ""
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("record_id", "text", label="Record id"),
+    Field("operation", "text", True, "Operation"),
+    Field("date", "date", True, "Date"),
+    Field("end_date", "date", label="End date"),
+    Field("country", "country", True, "Country"),
+    Field("city", "text", label="City"),
+    Field("latitude", "float", label="Latitude"),
+    Field("longitude", "float", label="Longitude"),
+    Field("crime_area", "crime_area", True, "Crime area"),
+    Field("arrests", "int", label="Arrests"),
+    Field("seizures", "int", label="Seizures"),
+    Field("victims_rescued", "int", label="Victims rescued"),
+    Field("seized_item", "text", label="Seized item"),
+    Field("seized_quantity", "float", label="Seized quantity"),
+    Field("seized_unit", "text", label="Seized unit"),
+    Field("seized_value_usd", "float", label="Seized value (USD)"),
+    Field("lead_agency", "text", label="Lead agency"),
+    Field("source", "text", label="Source"),
+    Field("notes", "text", label="Notes"),
+)
+
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
+FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+REQUIRED: tuple[str, ...] = tuple(f.name for f in FIELDS if f.required)
+COUNTS: tuple[str, ...] = ("arrests", "seizures", "victims_rescued")
+# Measures are left out of a row's hashed key (CONTRACT.md section 5).
+MEASURES: tuple[str, ...] = (*COUNTS, "seized_quantity", "seized_value_usd")
+TEXT_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind == "text")
+
+# Columns the store keeps beyond the contract fields, derived on import.
+DERIVED: tuple[str, ...] = ("country_name", "seized_kind", "seized_amount")
+SEIZED_KINDS: tuple[str, ...] = ("kg", "l", "items")
+
+# Export layout: every contract field plus region and batch (CONTRACT.md section 6).
+EXPORT_COLUMNS: tuple[str, ...] = (
+    *FIELD_NAMES[:5], "country_name", *FIELD_NAMES[5:], "region", "batch_id",
+)
