@@ -1,0 +1,122 @@
+"""Shared fixtures: real stores (SQLite and PostgreSQL) and the vocabularies.
+
+PostgreSQL: ``OCOPS_TEST_PG`` (default postgresql://postgres@127.0.0.1:5432/test).
+Each test gets its own schema, dropped afterwards. Under ``CI=true`` an
+unreachable PostgreSQL (or a missing browser) fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ocops.geo import CountryIndex, load_countries
+from ocops.importer import Vocabulary
+from ocops.store import open_store
+from ocops.taxonomy import Taxonomy, load_taxonomy
+
+PG_URL = os.environ.get("OCOPS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM = Path("/usr/bin/chromium")
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def require(condition: bool, why: str) -> None:
+    """Skip locally, fail in CI, when a real dependency is missing."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{why} (CI=true: a missing dependency is a failure, not a skip)")
+    pytest.skip(why)
+
+
+def _pg_reachable() -> bool:
+    try:
+        engine = sa.create_engine(PG_URL)
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return True
+    except sa.exc.SQLAlchemyError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_available() -> bool:
+    """Whether the test PostgreSQL answers."""
+    return _pg_reachable()
+
+
+def _pg_schema_url(schema: str) -> str:
+    return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def store_url(request: pytest.FixtureRequest, tmp_path: Path, pg_available: bool) -> Iterator[str]:
+    """A URL of a new, empty store: SQLite file or a fresh PostgreSQL schema."""
+    kind = getattr(request, "param", "sqlite")
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ocops.db'}"
+        return
+    require(pg_available, f"PostgreSQL is not reachable at {PG_URL}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield _pg_schema_url(schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test that uses a store runs on SQLite and on PostgreSQL."""
+    if "store_url" in metafunc.fixturenames:
+        metafunc.parametrize("store_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[Engine]:
+    """An upgraded, empty store."""
+    engine = open_store(store_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def countries() -> CountryIndex:
+    """The bundled country index."""
+    return load_countries()
+
+
+@pytest.fixture(scope="session")
+def taxonomy() -> Taxonomy:
+    """The bundled crime-area taxonomy."""
+    return load_taxonomy()
+
+
+@pytest.fixture(scope="session")
+def vocabulary(countries: CountryIndex, taxonomy: Taxonomy) -> Vocabulary:
+    """Countries and crime areas, as the importer needs them."""
+    return Vocabulary(countries, taxonomy)
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's Chromium for Playwright (never downloaded)."""
+    require(CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install -y chromium")
+    return CHROMIUM
+
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
