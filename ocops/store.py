@@ -23,6 +23,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 ADVISORY_LOCK_ID = 0x0C0B5
 WRITE_LOCK_ID = 0x0C0B6
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_IMMEDIATE = "ocops_sqlite_immediate"
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -38,7 +39,11 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A writer takes SQLite's write lock up front (BEGIN IMMEDIATE, waiting up to
+    # the busy timeout): a deferred transaction that read first and writes later
+    # fails at once with "database is locked" when another writer got in between.
+    immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -69,14 +74,17 @@ def upgrade(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     try:
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": ADVISORY_LOCK_ID})
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+        with engine.connect() as conn:
+            conn.execution_options(**{SQLITE_IMMEDIATE: True})
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": ADVISORY_LOCK_ID})
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
     except OperationalError as exc:
+        reason = " ".join(str(exc.orig).split())  # drivers' messages span lines; ours is one
         raise StoreError(
-            f"Cannot open the store {describe(engine)}: {exc.orig}. "
+            f"Cannot open the store {describe(engine)}: {reason}. "
             "Check the database URL (--db or OCOPS_DATABASE_URL) and that the server is running."
         ) from exc
 
@@ -104,6 +112,14 @@ def bump_data_version(conn: Connection) -> None:
 
 
 def lock_for_writing(conn: Connection) -> None:
-    """Serialise writers on PostgreSQL (SQLite's own write lock does this there)."""
+    """Serialise writers; call it first in the writing transaction.
+
+    PostgreSQL: an advisory lock. SQLite: a write that changes nothing takes the
+    database's write lock now (waiting up to the busy timeout), before any read,
+    so that a concurrent writer cannot make this transaction fail later with
+    "database is locked".
+    """
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": WRITE_LOCK_ID})
+    elif conn.dialect.name == "sqlite":
+        conn.execute(sa.text("UPDATE meta SET value = value WHERE key = 'data_version'"))
