@@ -268,6 +268,8 @@ def records(
     """The filtered records with every contract field plus region and batch_id, newest first."""
     table = Record.__table__
     stored = [c for c in columns if c != "region"]
+    if "region" in columns and "country" not in stored:
+        stored.append("country")  # the region is derived from it
     query = (sa.select(*(table.c[c] for c in stored)).where(*_sql_conditions(flt, countries))
              .order_by(table.c.date.desc(), table.c.id.desc()))
     if limit is not None:
