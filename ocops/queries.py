@@ -35,6 +35,10 @@ INT_MEASURES = frozenset({"records", "operations", "countries", "arrests", "seiz
 FRAME_COLUMNS = ("date", "country", "crime_area", "operation", "arrests", "seizures", "victims_rescued",
                  "seized_value_usd", "seized_kind", "seized_amount", "batch_id")
 
+# Filter attribute -> key of the `summary` JSON "filters" object (CONTRACT.md section 6).
+FILTER_KEYS = {"regions": "region", "countries": "country", "crime_areas": "crime_area",
+               "operations": "operation"}
+
 
 @dataclass(frozen=True)
 class Filter:
@@ -48,13 +52,14 @@ class Filter:
     until: dt.date | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The non-empty parts, JSON-ready (dates as YYYY-MM-DD)."""
+        """The non-empty parts, JSON-ready, named like the CLI flags as in the contract's
+        `summary` output (``region``, ``country``, ``crime_area``, ``operation``, ``since``, ``until``)."""
         out: dict[str, Any] = {}
         for name, value in asdict(self).items():
             if isinstance(value, dt.date):
                 out[name] = value.isoformat()
             elif value:
-                out[name] = list(value)
+                out[FILTER_KEYS.get(name, name)] = list(value)
         return out
 
     def previous_period(self) -> Filter | None:
@@ -289,3 +294,45 @@ def count_records(engine: Engine, flt: Filter, countries: CountryIndex) -> int:
     query = sa.select(sa.func.count()).select_from(table).where(*_sql_conditions(flt, countries))
     with engine.connect() as conn:
         return int(conn.execute(query).scalar_one())
+
+
+POINT_MEASURES: tuple[str, ...] = ("records", "arrests", "seizures", "victims_rescued", "seized_value_usd")
+POINT_COLUMNS: tuple[str, ...] = ("placed", "country", "city", "lat", "lon", *POINT_MEASURES)
+
+
+def points(engine: Engine, flt: Filter, countries: CountryIndex, decimals: int = 1) -> pd.DataFrame:
+    """Per-location totals of the filtered records, for maps (SQL GROUP BY, never one row per record).
+
+    One row per (country, lat, lon rounded to ``decimals``) for records with coordinates
+    (``placed`` = "coordinates"), per (country, city) for records with a city but no
+    coordinates ("city", lat/lon empty), and per country for the rest ("country").
+    """
+    table = Record.__table__
+    conditions = _sql_conditions(flt, countries)
+    has_xy = sa.and_(table.c.latitude.is_not(None), table.c.longitude.is_not(None))
+    has_city = sa.and_(table.c.city.is_not(None), table.c.city != "")
+    sums = [sa.func.count().label("records"),
+            *(sa.func.coalesce(sa.func.sum(table.c[m]), 0).label(m) for m in POINT_MEASURES[1:])]
+    lat = sa.func.round(sa.cast(table.c.latitude, sa.Numeric), decimals)
+    lon = sa.func.round(sa.cast(table.c.longitude, sa.Numeric), decimals)
+    queries = {
+        "coordinates": sa.select(table.c.country, sa.null().label("city"), lat.label("lat"), lon.label("lon"), *sums)
+        .where(*conditions, has_xy).group_by(table.c.country, lat, lon),
+        "city": sa.select(table.c.country, table.c.city, sa.null().label("lat"), sa.null().label("lon"), *sums)
+        .where(*conditions, sa.not_(has_xy), has_city).group_by(table.c.country, table.c.city),
+        "country": sa.select(table.c.country, sa.null().label("city"), sa.null().label("lat"), sa.null().label("lon"),
+                             *sums).where(*conditions, sa.not_(has_xy), sa.not_(has_city)).group_by(table.c.country),
+    }
+    parts = []
+    with engine.connect() as conn:
+        for placed, query in queries.items():
+            rows = conn.execute(query).fetchall()
+            part = pd.DataFrame(rows, columns=list(POINT_COLUMNS[1:]), dtype=object)
+            part.insert(0, "placed", placed)
+            parts.append(part)
+    frame = pd.concat(parts, ignore_index=True) if any(len(p) for p in parts) else parts[0]
+    for name in ("lat", "lon", "seized_value_usd"):
+        frame[name] = pd.to_numeric(frame[name]).astype("float64")
+    for name in POINT_MEASURES[:-1]:
+        frame[name] = pd.to_numeric(frame[name]).astype("int64")
+    return frame[list(POINT_COLUMNS)]
