@@ -1,0 +1,24 @@
+"""ocops dashboard: the router. Run with `streamlit run dashboard.py`.
+
+Opens the store once (schema upgrade, first-start sample), draws the shared
+sidebar filters (kept in the URL), then runs the chosen page.
+"""
+
+import streamlit as st
+
+from ocops.ui import data, filters, navigation
+from ocops.ui.errors import shown_errors
+
+st.set_page_config(page_title="ocops", page_icon=":material/travel_explore:", layout="wide")
+page = st.navigation(navigation.pages())
+
+ready = False
+with shown_errors():
+    context = filters.sidebar_filters(data.load_context())
+    data.publish(context)
+    ready = True
+if not ready:
+    st.stop()
+
+with shown_errors():
+    page.run()

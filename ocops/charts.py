@@ -1,0 +1,81 @@
+"""Plotly figures of the dashboard, built from ``ocops.views`` tables (no Streamlit, no CDN)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from ocops.views import MEASURE_LABELS, TOTAL
+
+PALETTE = ("#1f4e79", "#e07b39", "#3a9e6f", "#c0392b", "#8e6bbf", "#7f8c8d", "#d4a017", "#2c9fb0",
+           "#b5651d", "#5d6d7e", "#a93226", "#117a65", "#6c3483", "#b9770e", "#1a5276", "#873600")
+LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2), height=380,
+              separators=".,")
+
+
+def _color(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+def stacked_bars(series: pd.DataFrame, measure: str, title: str = "") -> go.Figure:
+    """Stacked bars of ``views.time_series``: one trace per stack (crime area or region).
+
+    Each bar's ``customdata`` is its stack name, so a click names the crime area or region."""
+    figure = go.Figure()
+    for index, (stack, part) in enumerate(series.groupby("stack", sort=True)):
+        figure.add_bar(x=part["period"], y=part["value"], name=str(stack), marker_color=_color(index),
+                       customdata=[str(stack)] * len(part),
+                       hovertemplate="%{x|%d %b %Y}<br>" + str(stack) + ": %{y:,}<extra></extra>")
+    figure.update_layout(barmode="stack", title=title or MEASURE_LABELS.get(measure, measure),
+                         yaxis=dict(tickformat=",", title=MEASURE_LABELS.get(measure, measure)), **LAYOUT)
+    return figure
+
+
+def monthly_line(series: pd.DataFrame, measure: str) -> go.Figure:
+    """One line of ``measure`` per month (``views.time_series`` with stack None)."""
+    figure = go.Figure(go.Scatter(x=series["period"], y=series["value"], mode="lines+markers",
+                                  line=dict(color=PALETTE[0]), name=MEASURE_LABELS.get(measure, measure),
+                                  hovertemplate="%{x|%b %Y}: %{y:,}<extra></extra>"))
+    figure.update_layout(title=f"{MEASURE_LABELS.get(measure, measure)} per month",
+                         yaxis=dict(tickformat=","), **LAYOUT)
+    return figure
+
+
+def horizontal_bars(table: pd.DataFrame, measure: str, title: str) -> go.Figure:
+    """Bars of ``measure`` per ``key`` (e.g. ``views.totals_by``), largest on top."""
+    ordered = table.sort_values(measure, ascending=True, kind="stable")
+    figure = go.Figure(go.Bar(x=ordered[measure], y=ordered["key"], orientation="h", marker_color=PALETTE[0],
+                              hovertemplate="%{y}: %{x:,}<extra></extra>"))
+    layout = {**LAYOUT, "height": max(220, 40 + 28 * len(ordered))}
+    figure.update_layout(title=title, xaxis=dict(tickformat=","), **layout)
+    return figure
+
+
+def gantt(periods: pd.DataFrame, measure: str) -> go.Figure:
+    """Operation periods (``views.gantt``) as horizontal bars from start to end, coloured by crime area."""
+    figure = go.Figure()
+    order = list(periods["operation"])
+    for index, (area, part) in enumerate(periods.groupby("crime_area", sort=True)):
+        spans = (part["end"] - part["start"]).dt.total_seconds() * 1000
+        figure.add_bar(base=part["start"], x=spans, y=part["operation"], orientation="h", name=str(area),
+                       marker_color=_color(index), customdata=part["value"],
+                       hovertemplate="%{y}<br>%{base|%d %b %Y}<br>" + MEASURE_LABELS.get(measure, measure)
+                       + ": %{customdata:,}<extra></extra>")
+    layout = {**LAYOUT, "height": max(260, 60 + 22 * len(order))}
+    figure.update_layout(title=f"Operation periods (top {len(order)} by {MEASURE_LABELS.get(measure, measure).lower()})",
+                         xaxis=dict(type="date"), yaxis=dict(categoryorder="array", categoryarray=order[::-1]),
+                         barmode="overlay", **layout)
+    return figure
+
+
+def heatmap(table: pd.DataFrame, measure: str) -> go.Figure:
+    """Region x crime area (``views.crosstab``) as a heatmap; the Total row and column are left out
+    of the colours (they would dwarf the cells) and shown as text in the table instead."""
+    cells = table.drop(index=TOTAL, columns=TOTAL, errors="ignore")
+    figure = go.Figure(go.Heatmap(z=cells.to_numpy(), x=list(cells.columns), y=list(cells.index),
+                                  colorscale="Blues", texttemplate="%{z:,}", hoverongaps=False,
+                                  hovertemplate="%{y} · %{x}: %{z:,}<extra></extra>"))
+    layout = {**LAYOUT, "height": max(300, 80 + 45 * len(cells.index))}
+    figure.update_layout(title=f"{MEASURE_LABELS.get(measure, measure)} by region and crime area",
+                         xaxis=dict(tickangle=-30), **layout)
+    return figure

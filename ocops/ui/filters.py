@@ -1,0 +1,125 @@
+"""The shared sidebar filters and their two-way sync with the URL.
+
+A link is applied to the widgets on a session's first run, or when the URL
+holds parameters that differ from the ones last written (a pasted link).
+Every run then writes the widgets' filter back to ``st.query_params``, because
+page navigation drops the query string. Parsing rules live in ``ocops.links``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import streamlit as st
+
+from ocops import links
+from ocops.queries import Filter
+from ocops.ui.data import Context, anchor_day
+
+REGION, COUNTRY, AREA, OPERATION, PERIOD, RANGE = ("f_region", "f_country", "f_crime_area", "f_operation",
+                                                   "f_period", "f_range")
+WRITTEN = "_ocops_params"        # the query parameters of the current filter, as last written
+NOTICES = "_ocops_notices"       # (notices, params they belong to)
+LAST_RANGE = "_ocops_last_range"
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
+
+
+def _url_params() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in links.KEYS if st.query_params.get_all(key)}
+
+
+def _operations(context: Context) -> list[str]:
+    return sorted(str(o) for o in context.frame["operation"].cat.categories) if len(context.frame) else []
+
+
+def _set_widgets(flt: Filter, period: str) -> None:
+    state = st.session_state
+    state[REGION], state[COUNTRY] = list(flt.regions), list(flt.countries)
+    state[AREA], state[OPERATION] = list(flt.crime_areas), list(flt.operations)
+    state[PERIOD] = period
+    if period == links.CUSTOM:
+        state[RANGE] = tuple(d for d in (flt.since, flt.until) if d is not None)
+
+
+def reset_filters() -> None:
+    """Back to no filter over the default period (a button callback)."""
+    _set_widgets(Filter(), links.DEFAULT_PERIOD)
+    st.session_state.pop(NOTICES, None)
+
+
+def _seed_custom_range() -> None:
+    if st.session_state.get(PERIOD) == links.CUSTOM:
+        st.session_state[RANGE] = st.session_state.get(LAST_RANGE) or ()
+
+
+def _apply_link(context: Context) -> None:
+    url = _url_params()
+    state = st.session_state
+    if WRITTEN in state and (not url or url == state[WRITTEN]):
+        return
+    flt, period, notices = links.filter_from_params(url, context.countries, context.vocabulary.taxonomy,
+                                                    _operations(context), anchor_day(context))
+    _set_widgets(flt, period)
+    state[NOTICES] = (notices, links.params_from_filter(flt, period))
+
+
+def _render_widgets(context: Context) -> None:
+    countries, state = context.countries, st.session_state
+    sidebar = st.sidebar
+    sidebar.multiselect("Region", countries.regions(), key=REGION, placeholder="All regions")
+    chosen_regions = state.get(REGION) or []
+    country_options = countries.iso3_in_regions(chosen_regions) if chosen_regions else \
+        [c.iso3 for c in countries.countries()]
+    state[COUNTRY] = [c for c in state.get(COUNTRY, []) if c in set(country_options)]
+    sidebar.multiselect("Country", country_options, key=COUNTRY, placeholder="All countries",
+                        format_func=lambda iso3: countries.get(iso3).name)
+    sidebar.multiselect("Crime area", list(context.vocabulary.taxonomy.areas), key=AREA,
+                        placeholder="All crime areas")
+    operations = _operations(context)
+    state[OPERATION] = [o for o in state.get(OPERATION, []) if o in set(operations)]
+    sidebar.multiselect("Operation", operations, key=OPERATION, placeholder="All operations (type to search)")
+    sidebar.selectbox("Period", list(links.PERIODS), key=PERIOD, format_func=links.PERIODS.get,
+                      on_change=_seed_custom_range)
+    if state[PERIOD] == links.CUSTOM:
+        sidebar.date_input("From – to", key=RANGE, min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD")
+
+
+def _filter_from_widgets(context: Context) -> tuple[Filter, str]:
+    state = st.session_state
+    period = state[PERIOD]
+    if period == links.CUSTOM:
+        chosen = tuple(state.get(RANGE) or ())
+        since = chosen[0] if chosen else None
+        until = chosen[1] if len(chosen) > 1 else None
+    else:
+        since, until = links.period_range(period, anchor_day(context))
+    flt = Filter(regions=tuple(state[REGION]), countries=tuple(state[COUNTRY]),
+                 crime_areas=tuple(state[AREA]), operations=tuple(state[OPERATION]), since=since, until=until)
+    return flt, period
+
+
+def sidebar_filters(context: Context) -> Context:
+    """Apply a link if one was opened, draw the filters, write the URL; the context with the filter."""
+    _apply_link(context)
+    state = st.session_state
+    for key, default in ((REGION, []), (COUNTRY, []), (AREA, []), (OPERATION, []), (PERIOD, links.DEFAULT_PERIOD)):
+        state.setdefault(key, default)
+    _render_widgets(context)
+    flt, period = _filter_from_widgets(context)
+    st.sidebar.caption(links.describe_period(flt, period))
+    st.sidebar.button("Reset filters", on_click=reset_filters, icon=":material/restart_alt:")
+    state[LAST_RANGE] = tuple(d for d in (flt.since, flt.until) if d is not None) or \
+        tuple(d for d in (_first_day(context), anchor_day(context)) if d is not None)
+    params = links.params_from_filter(flt, period)
+    if _url_params() != params:
+        st.query_params.from_dict(params)
+    state[WRITTEN] = params
+    notices, for_params = state.get(NOTICES, ([], None))
+    for notice in notices if for_params == params else []:
+        st.warning(notice, icon=":material/link_off:")
+    return replace(context, flt=flt, period=period)
+
+
+def _first_day(context: Context) -> dt.date | None:
+    return None if context.frame.empty else context.frame["date"].min().date()

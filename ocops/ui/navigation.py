@@ -1,0 +1,36 @@
+"""The page list of the router: one place, pages registered only when their file exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parents[2]
+# (file under pages/, title, url path, icon); the first one is the default page at "/".
+PAGES: tuple[tuple[str, str, str, str], ...] = (
+    ("pages/overview.py", "Overview", "", ":material/dashboard:"),
+    ("pages/map.py", "Map", "map", ":material/public:"),
+    ("pages/timeline.py", "Timeline", "timeline", ":material/timeline:"),
+    ("pages/breakdown.py", "Breakdown", "breakdown", ":material/grid_on:"),
+    ("pages/operations.py", "Operations", "operations", ":material/list_alt:"),
+    ("pages/upload.py", "Upload", "upload", ":material/upload_file:"),
+)
+
+
+def page_exists(path: str) -> bool:
+    """Whether a page file is present (the map and upload pages land separately)."""
+    return (ROOT / path).is_file()
+
+
+def pages() -> list[st.Page]:
+    """The st.Page objects for st.navigation, in sidebar order."""
+    result = []
+    for index, (path, title, url_path, icon) in enumerate(PAGES):
+        if not page_exists(path):
+            continue
+        if index == 0:
+            result.append(st.Page(path, title=title, icon=icon, default=True))
+        else:
+            result.append(st.Page(path, title=title, icon=icon, url_path=url_path))
+    return result

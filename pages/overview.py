@@ -1,0 +1,39 @@
+"""Overview: the headline figures of the filtered view against the period before."""
+
+import streamlit as st
+
+from ocops import charts
+from ocops.ui import components
+from ocops.ui.data import page_context, view
+
+context = page_context()
+st.title("Overview")
+components.caption(context)
+components.require_data(context)
+
+components.kpi_cards(view(context, "kpis"))
+st.subheader("Seized quantities")
+components.quantity_cards(view(context, "quantities"))
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("Totals by country")
+    components.country_totals(context)
+with right:
+    monthly = view(context, "time_series", "arrests", "month", None)
+    st.plotly_chart(charts.monthly_line(monthly, "arrests"), key="overview_monthly")
+
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(charts.horizontal_bars(view(context, "totals_by", "region"), "arrests", "Arrests by region"),
+                    key="overview_regions")
+with right:
+    by_area = view(context, "totals_by", "crime_area")
+    st.plotly_chart(charts.horizontal_bars(by_area, "arrests", "Arrests by crime area"), key="overview_areas")
+
+st.subheader("Latest operations")
+components.table(view(context, "latest_operations"), {
+    "operation": "Operation", "first_date": "First date", "last_date": "Last date", "country_names": "Countries",
+    "crime_areas": "Crime areas", "arrests": "Arrests", "seizures": "Seizures",
+    "victims_rescued": "Victims rescued"})
+st.caption("Deltas compare each figure with the preceding period of equal length (none for all time).")

@@ -1,0 +1,30 @@
+"""Timeline: a measure over time, stacked by crime area or region, and operation periods."""
+
+import streamlit as st
+
+from ocops import charts, views
+from ocops.ui import components
+from ocops.ui.data import page_context, view
+from ocops.ui.interaction import filter_on_click
+
+context = page_context()
+st.title("Timeline")
+components.caption(context)
+components.require_data(context)
+
+left, middle, right = st.columns(3)
+measure = left.selectbox("Measure", views.TIMELINE_MEASURES, format_func=views.MEASURE_LABELS.get,
+                         key="timeline_measure")
+granularity = middle.segmented_control("Granularity", list(views.GRANULARITIES), default="month",
+                                       format_func=str.capitalize, key="timeline_granularity") or "month"
+stack_by = right.segmented_control("Stack by", list(views.STACKS), default="crime_area",
+                                   format_func=views.STACKS.get, key="timeline_stack") or "crime_area"
+
+series = view(context, "time_series", measure, granularity, stack_by)
+st.plotly_chart(charts.stacked_bars(series, measure, f"{views.MEASURE_LABELS[measure]} per {granularity}"),
+                key="timeline_bars", on_select=lambda: filter_on_click("timeline_bars", stack_by),
+                selection_mode="points")
+st.caption(f"Click a bar to filter on its {views.STACKS[stack_by].lower()}.")
+
+periods = view(context, "gantt", measure, 50)
+st.plotly_chart(charts.gantt(periods, measure), key="timeline_gantt")
