@@ -89,10 +89,11 @@ class CountryIndex:
         """The country a name, alias, ISO2 or ISO3 code denotes, or None if unknown."""
         return self._by_key.get(country_key(value)) if isinstance(value, str) else None
 
-    def suggest(self, value: str, limit: int = 3) -> list[str]:
-        """Up to ``limit`` canonical names closest to an unknown spelling, best first."""
+    def suggest(self, value: str, limit: int = 3, cutoff: float = 0.6) -> list[str]:
+        """Up to ``limit`` canonical names closest to an unknown spelling, best first
+        (``cutoff``: the least difflib similarity a suggestion needs)."""
         matches = difflib.get_close_matches(country_key(value), list(self._name_keys),
-                                            n=limit * 4, cutoff=0.6)
+                                            n=limit * 4, cutoff=cutoff)
         names: list[str] = []
         for key in matches:
             name = self._name_keys[key]

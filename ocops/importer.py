@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,21 +97,11 @@ def _classify(conn: Connection, frame: pd.DataFrame) -> tuple[pd.Series, pd.Seri
     return ~known, changed, sorted({int(b) for b in sources})
 
 
-def _plain(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
 def _rows(frame: pd.DataFrame, batch_id: int) -> list[tuple[Any, ...]]:
-    data = frame[list(WRITE_COLUMNS[:-1])].astype(object).to_numpy().tolist()
-    return [(*(_plain(v) for v in row), batch_id) for row in data]
+    """Rows as driver-ready tuples (None for missing; dates already ISO text), column-wise."""
+    columns = [frame[name].to_numpy(dtype=object, na_value=None).tolist() for name in WRITE_COLUMNS[:-1]]
+    columns.append([batch_id] * len(frame))
+    return list(zip(*columns, strict=True))
 
 
 def _bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:

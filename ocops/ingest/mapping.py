@@ -20,24 +20,34 @@ from ocops.schema import FIELD_NAMES
 SYNONYMS: dict[str, str] = {}
 _SYNONYM_LISTS: dict[str, tuple[str, ...]] = {
     "record_id": ("record id", "id", "_id", "record", "reference", "ref", "record ref", "uid", "unique id"),
-    "operation": ("operation", "operation name", "op", "op name", "operation title", "operation code", "project"),
+    "operation": ("operation", "operation name", "op", "op name", "operation title", "operation code", "project",
+                  "operation id", "name of operation", "campaign"),
     "date": ("date", "start date", "date start", "from", "date from", "action date", "event date",
-             "operation date", "occurrence date", "occ date", "report date", "day", "year", "period"),
+             "operation date", "occurrence date", "occ date", "report date", "day", "year", "period", "month",
+             "date of operation", "reporting period", "date reported", "incident date"),
     "end_date": ("end date", "date end", "to", "date to", "until", "end", "finish date", "end of period"),
     "country": ("country", "country name", "nation", "state", "country code", "iso", "iso3", "iso2",
-                "iso code", "iso alpha 3", "iso alpha 2", "member country", "pays", "pais"),
+                "iso code", "iso alpha 3", "iso alpha 2", "member country", "pays", "pais", "country iso3",
+                "country iso2", "country code iso3", "iso 3", "iso 2", "iso a3", "iso a2", "iso3166",
+                "iso 3166", "member state", "country territory", "country or territory"),
     "city": ("city", "town", "city name", "place", "location", "municipality", "locality"),
-    "latitude": ("latitude", "lat", "y", "lat dd", "latitude wgs84"),
-    "longitude": ("longitude", "lon", "lng", "long", "x", "lon dd", "longitude wgs84"),
+    "latitude": ("latitude", "lat", "y", "lat dd", "latitude wgs84", "lat wgs84", "y coord", "y coordinate",
+                 "latitud", "breite"),
+    "longitude": ("longitude", "lon", "lng", "long", "x", "lon dd", "longitude wgs84", "lon wgs84",
+                  "lng wgs84", "x coord", "x coordinate", "longitud", "laenge"),
     "crime_area": ("crime area", "crime type", "crime", "crime category", "category", "offence",
-                   "offense", "offence type", "offense type", "area", "crime field", "type of crime"),
+                   "offense", "offence type", "offense type", "area", "crime field", "type of crime", "crime areas",
+                   "offence category", "offense category", "crime sector", "category of crime"),
     "arrests": ("arrests", "arrest", "arrested", "no of arrests", "number of arrests", "arrest count",
-                "persons arrested", "people arrested", "arrests made", "detained", "detentions"),
+                "persons arrested", "people arrested", "arrests made", "detained", "detentions", "no arrests",
+                "nr of arrests", "num arrests", "total arrests", "arrests total", "number arrested",
+                "arrested persons", "suspects arrested"),
     "seizures": ("seizures", "seizure", "no of seizures", "number of seizures", "seizure count",
                  "seizure events", "seizures made"),
     "victims_rescued": ("victims rescued", "victims", "rescued", "victims identified", "rescued victims",
                         "no of victims", "number of victims", "victims rescued identified",
-                        "victims rescued or identified"),
+                        "victims rescued or identified", "no of victims rescued", "number of victims rescued",
+                        "victims saved", "rescued persons", "persons rescued", "victims identified rescued"),
     "seized_item": ("seized item", "item", "item seized", "seized", "commodity", "seized goods", "goods",
                     "product", "substance", "drug type"),
     "seized_quantity": ("seized quantity", "quantity", "qty", "amount seized", "quantity seized",
@@ -58,6 +68,12 @@ def header_key(header: str) -> str:
     text = re.sub(r"[^a-z0-9]+", " ", text)
     return " ".join(text.split())
 
+
+# Not a field: a column holding a point (GeoJSON-like dict or WKT) to take
+# longitude and latitude from, used when no latitude/longitude column matched.
+COORDINATES = "coordinates"
+_SYNONYM_LISTS[COORDINATES] = ("coordinates", "geometry", "geom", "the geom", "wkt", "point", "location point")
+TARGETS: tuple[str, ...] = (*FIELD_NAMES, COORDINATES, "ignore")
 
 for _field, _names in _SYNONYM_LISTS.items():
     for _name in (_field, *_names):
@@ -88,10 +104,12 @@ class Mapping:
             raise MappingError(f"{origin}: 'values' must map a field to an object of source value -> value.")
         values = {k: _str_dict(v, f"{origin}: 'values.{k}'") for k, v in values_raw.items()}
         for where, names in (("columns", columns.values()), ("constants", constants), ("values", values)):
-            bad = sorted(set(names) - set(FIELD_NAMES) - {"ignore"})
+            allowed = set(TARGETS) if where == "columns" else set(FIELD_NAMES)
+            bad = sorted(set(names) - allowed)
             if bad:
+                extra = " (and, in 'columns', coordinates or ignore)" if where == "columns" else ""
                 raise MappingError(
-                    f"{origin}: '{where}' names unknown fields {bad}; the fields are {', '.join(FIELD_NAMES)}."
+                    f"{origin}: '{where}' names unknown fields {bad}; the fields are {', '.join(FIELD_NAMES)}{extra}."
                 )
         dayfirst = data.get("dayfirst")
         if dayfirst is not None and not isinstance(dayfirst, bool):
@@ -144,19 +162,24 @@ def match_headers(headers: list[str], mapping: Mapping | None = None) -> tuple[d
     """Match source headers to fields.
 
     Returns (field -> source header, unmatched headers). Explicit
-    ``mapping.columns`` entries win; a header mapped to ``"ignore"`` is left out.
-    Each field takes the first header that matches it.
+    ``mapping.columns`` entries win; a header mapped to ``"ignore"`` is
+    neither matched nor unmatched (it stays out of the row key). Each field
+    takes the first header that matches it; a field given as a constant takes
+    no column. An automatic ``coordinates`` match is dropped when latitude
+    and longitude columns exist.
     """
     mapping = mapping or Mapping()
     matched: dict[str, str] = {}
-    explicit = {h: f for h, f in mapping.columns.items() if h in headers}
-    missing = sorted(set(mapping.columns) - set(headers))
+    missing = [h for h in mapping.columns if h not in headers]
     if missing:
         raise MappingError(
-            f"The mapping names columns the file does not have: {missing}. The file's columns are: {headers}."
+            f"The mapping names columns the file does not have: {', '.join(repr(h) for h in missing)}. "
+            f"The file's columns are: {', '.join(headers)}."
         )
-    for header, target in explicit.items():
-        if target != "ignore":
+    explicit = {h: f for h, f in mapping.columns.items()}
+    for header in headers:
+        target = explicit.get(header)
+        if target and target != "ignore":
             matched.setdefault(target, header)
     for header in headers:
         if header in explicit:
@@ -164,6 +187,21 @@ def match_headers(headers: list[str], mapping: Mapping | None = None) -> tuple[d
         target = SYNONYMS.get(header_key(header))
         if target and target not in matched and target not in mapping.constants:
             matched[target] = header
+    if COORDINATES in matched and COORDINATES not in mapping.columns.values() and (
+        "latitude" in matched or "longitude" in matched
+    ):
+        del matched[COORDINATES]
     used = set(matched.values()) | set(explicit)
     unmatched = [h for h in headers if h not in used]
     return matched, unmatched
+
+
+def ignored_headers(headers: list[str], mapping: Mapping | None = None) -> list[str]:
+    """Headers mapped to ``"ignore"`` explicitly."""
+    mapping = mapping or Mapping()
+    return [h for h in headers if mapping.columns.get(h) == "ignore"]
+
+
+def value_key(value: str) -> str:
+    """How ``values`` translations compare source values: case and spacing ignored."""
+    return " ".join(str(value).split()).casefold()

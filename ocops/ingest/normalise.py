@@ -1,25 +1,31 @@
 """Normalise and validate a raw table into store-ready rows.
 
-Every check runs once per unique value (not per row) and every failure is
-collected, pandera-style, as (row, column, value, message). A row with any
-failure is rejected; the others are ready to write.
+Every column is factorised once: each check runs on the column's unique
+values (vectorised where pandas can, otherwise one Python call per unique
+value, never per row) and the results are spread back to the rows with a
+numpy ``take``. Every failure is collected, pandera-style, as (row, column,
+value, message); a row with any failure is rejected, the others are ready
+to write.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Hashable
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ocops.errors import UnusableFile
 from ocops.geo import CountryIndex
 from ocops.ingest.dates import dominant_dayfirst, parse_period
-from ocops.ingest.mapping import Mapping, match_headers
-from ocops.ingest.numbers import parse_number, uses_decimal_comma
+from ocops.ingest.mapping import COORDINATES, Mapping, ignored_headers, match_headers, value_key
+from ocops.ingest.numbers import parse_numbers, uses_decimal_comma
 from ocops.ingest.reader import DELIMITER_NAMES, RawTable
 from ocops.ingest.report import RowError
 from ocops.schema import COUNTS, FIELD_NAMES, MEASURES, REQUIRED
@@ -32,10 +38,18 @@ STORE_COLUMNS: tuple[str, ...] = (
     "seized_value_usd", "lead_agency", "source", "notes",
 )
 KEY_FIELDS: tuple[str, ...] = tuple(f for f in FIELD_NAMES if f not in MEASURES and f != "record_id")
+TEXT_FIELDS: tuple[str, ...] = ("record_id", "operation", "city", "seized_item", "seized_unit",
+                                "lead_agency", "source", "notes")
+NUMERIC_FIELDS: tuple[str, ...] = ("latitude", "longitude", *COUNTS, "seized_quantity", "seized_value_usd")
 DATE_HELP = "use YYYY-MM-DD, DD/MM/YYYY, DD.MM.YYYY, '5 July 2018', a year or a month"
 UNIT_HELP = "use kg, g, t, lb, l, ml or items"
-
-Check = Callable[[str], tuple[Any, str | None]]
+COORDINATES_HELP = "use a GeoJSON-style point such as {'type': 'Point', 'coordinates': [lon, lat]} or WKT POINT (lon lat)"
+COUNTRY_SUGGESTION_CUTOFF = 0.75
+NEAR_ZERO = 1e-6
+EVIDENCE_VALUES = 5000  # unique values per column that vote on the decimal mark
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_GEOJSON_POINT = re.compile(rf"coordinates['\"]?\s*:\s*[\[(\s]*({_NUMBER})\s*,\s*({_NUMBER})")
+_WKT_POINT = re.compile(rf"^\s*(?:MULTI)?POINT\s*(?:Z|M|ZM)?\s*\(+\s*({_NUMBER})\s+({_NUMBER})", re.IGNORECASE)
 
 
 @dataclass
@@ -51,12 +65,35 @@ class Prepared:
     detected: dict[str, Any] = field(default_factory=dict)
 
 
-def _check_unique(series: pd.Series, check: Check) -> tuple[pd.Series, pd.Series]:
-    """Run ``check`` once per unique value; return (parsed values, error messages)."""
-    results: dict[Hashable, tuple[Any, str | None]] = {v: check(v) for v in pd.unique(series)}
-    parsed = series.map({k: r[0] for k, r in results.items()})
-    messages = series.map({k: r[1] for k, r in results.items()})
-    return parsed, messages
+@dataclass
+class Factor:
+    """A column as codes into its unique values (``values[codes]`` is the column)."""
+
+    codes: np.ndarray
+    uniques: pd.Series
+
+    @classmethod
+    def of(cls, values: pd.Series | np.ndarray) -> Factor:
+        """Factorise a column of strings."""
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+        return cls(codes, pd.Series(np.asarray(uniques, dtype=object), dtype="str"))
+
+    def spread(self, per_unique: np.ndarray | list[Any]) -> np.ndarray:
+        """Per-unique results as a per-row object array."""
+        array = np.empty(len(self.uniques), dtype=object)
+        array[:] = per_unique if isinstance(per_unique, np.ndarray) else _objects(per_unique)
+        return array[self.codes]
+
+    def each(self, check: Callable[[str], Any]) -> list[Any]:
+        """Run ``check`` once per unique value."""
+        return [check(v) for v in self.uniques.tolist()]
+
+
+def _objects(items: list[Any]) -> np.ndarray:
+    array = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        array[i] = item
+    return array
 
 
 class _Errors:
@@ -65,34 +102,45 @@ class _Errors:
     def __init__(self, rows: np.ndarray) -> None:
         self.rows = rows
         self.parts: list[pd.DataFrame] = []
+        self.bad = np.zeros(len(rows), dtype=bool)
 
-    def add(self, column: str, values: pd.Series, messages: pd.Series) -> None:
-        mask = messages.notna().to_numpy()
-        if mask.any():
-            self.parts.append(pd.DataFrame({
-                "row": self.rows[mask], "column": column,
-                "value": values[mask].astype(str).to_numpy(), "message": messages[mask].to_numpy(),
-            }))
-
-    def add_mask(self, column: str, values: pd.Series, mask: np.ndarray, message: str | pd.Series) -> None:
-        if mask.any():
-            text = message[mask].to_numpy() if isinstance(message, pd.Series) else message
-            self.parts.append(pd.DataFrame({
-                "row": self.rows[mask], "column": column,
-                "value": values[mask].astype(str).to_numpy(), "message": text,
-            }))
+    def add(self, column: str, values: np.ndarray, mask: np.ndarray, message: str | np.ndarray) -> None:
+        """Reject the rows of ``mask`` with ``message`` (one text, or one per row)."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        self.bad |= mask
+        text = message[mask] if isinstance(message, np.ndarray) else message
+        self.parts.append(pd.DataFrame({
+            "row": self.rows[mask], "column": column,
+            "value": np.asarray(values, dtype=object)[mask], "message": text,
+        }))
 
     def table(self) -> pd.DataFrame:
+        """All failures sorted by row, then by field order."""
         if not self.parts:
             return pd.DataFrame(columns=["row", "column", "value", "message"])
-        order = {name: i for i, name in enumerate(FIELD_NAMES)}
+        order = {name: i for i, name in enumerate((*FIELD_NAMES[:7], COORDINATES, *FIELD_NAMES[7:]))}
         table = pd.concat(self.parts, ignore_index=True)
         table["_order"] = table["column"].map(order).fillna(len(order))
         return table.sort_values(["row", "_order"], kind="stable").drop(columns="_order")
 
 
-def _source_columns(raw: RawTable, mapping: Mapping) -> tuple[dict[str, pd.Series], dict[str, str], list[str]]:
+def _translate(values: np.ndarray, translations: dict[str, str]) -> np.ndarray:
+    """Apply a ``values`` mapping: exact match first, else case and spacing ignored."""
+    factor = Factor.of(values)
+    folded = {value_key(k): v for k, v in translations.items()}
+    out = [translations.get(v, folded.get(value_key(v), v)) for v in factor.uniques.tolist()]
+    return factor.spread([str(v).strip() for v in out])
+
+
+def _source_columns(
+    raw: RawTable, mapping: Mapping
+) -> tuple[dict[str, np.ndarray], dict[str, str], list[str], dict[str, np.ndarray]]:
+    """Each field's source strings (column, constant or empty) after ``values``, plus the
+    untranslated strings of the fields that a ``values`` mapping translated."""
     matched, unmatched = match_headers(raw.headers, mapping)
+    has_coordinates = COORDINATES in matched
     missing = [f for f in REQUIRED if f not in matched and f not in mapping.constants]
     if missing:
         raise UnusableFile(
@@ -101,184 +149,302 @@ def _source_columns(raw: RawTable, mapping: Mapping) -> tuple[dict[str, pd.Serie
             "(mapping 'constants', e.g. the country of a national file)."
         )
     n = raw.rows
-    columns: dict[str, pd.Series] = {}
-    for name in FIELD_NAMES:
+    columns: dict[str, np.ndarray] = {}
+    originals: dict[str, np.ndarray] = {}
+    names = (*FIELD_NAMES, COORDINATES) if has_coordinates else FIELD_NAMES
+    for name in names:
         if name in mapping.constants:
-            series = pd.Series([mapping.constants[name].strip()] * n, dtype=object)
+            series = np.full(n, mapping.constants[name].strip(), dtype=object)
         elif name in matched:
-            series = raw.frame[matched[name]].astype(object)
+            series = raw.frame[matched[name]].to_numpy(dtype=object)
         else:
-            series = pd.Series([""] * n, dtype=object)
+            series = np.full(n, "", dtype=object)
         translations = mapping.values.get(name)
         if translations:
-            series = series.map(lambda v, t=translations: t.get(v, v))
-        columns[name] = series.reset_index(drop=True)
-    return columns, matched, unmatched
+            originals[name] = series
+            series = _translate(series, translations)
+        columns[name] = series
+    return columns, matched, unmatched, originals
 
 
-def _text(value: str) -> tuple[str | None, str | None]:
-    text = " ".join(value.split())
-    return (text or None), None
+def _clean_text(factor: Factor) -> np.ndarray:
+    """Trimmed, inner whitespace collapsed; None for empty (per unique, vectorised)."""
+    text = factor.uniques.str.replace(r"\s+", " ", regex=True).str.strip()
+    array = text.to_numpy(dtype=object)
+    array[array == ""] = None
+    return array
+
+
+class Normaliser:
+    """One file's normalisation; :func:`normalise` is the entry point."""
+
+    def __init__(self, raw: RawTable, mapping: Mapping, countries: CountryIndex, taxonomy: Taxonomy) -> None:
+        self.raw, self.mapping, self.countries, self.taxonomy = raw, mapping, countries, taxonomy
+        self.src, self.matched, self.unmatched, self.originals = _source_columns(raw, mapping)
+        self.rows = np.arange(1, raw.rows + 1)
+        self.errors = _Errors(self.rows)
+        self.out: dict[str, np.ndarray] = {}
+        self.text: dict[str, np.ndarray] = {}  # per-row text form of each field, for keys and hashes
+        self.detected: dict[str, Any] = {}
+
+    def _set(self, name: str, factor: Factor, values: np.ndarray | list[Any], texts: list[str] | None = None) -> None:
+        per_unique = values if isinstance(values, np.ndarray) else _objects(values)
+        self.out[name] = factor.spread(per_unique)
+        if texts is None:
+            texts = ["" if v is None else str(v) for v in per_unique.tolist()]
+        self.text[name] = factor.spread(texts)
+
+    def texts(self) -> None:
+        """Free-text fields; operation is required."""
+        for name in TEXT_FIELDS:
+            factor = Factor.of(self.src[name])
+            self._set(name, factor, _clean_text(factor))
+        empty = np.array([v is None for v in self.out["operation"]], dtype=bool)
+        self.errors.add("operation", self.src["operation"], empty, "operation is required but empty")
+
+    def dates(self) -> None:
+        """date / end_date with periods, the dominant slash order and end >= start."""
+        starts, ends = Factor.of(self.src["date"]), Factor.of(self.src["end_date"])
+        if self.mapping.dayfirst is not None:
+            dayfirst = self.mapping.dayfirst
+        else:
+            dayfirst = dominant_dayfirst(starts.uniques.tolist() + ends.uniques.tolist())
+        self.detected["dayfirst"] = dayfirst
+
+        def parse(factor: Factor) -> tuple[list[str | None], list[str | None], list[str | None]]:
+            first, last, problems = [], [], []
+            for value in factor.uniques.tolist():
+                period = parse_period(value, dayfirst) if value.strip() else None
+                first.append(period[0].isoformat() if period else None)
+                last.append(period[1].isoformat() if period and period[1] else None)
+                problems.append(None if period or not value.strip() else f"'{value}' is not a date: {DATE_HELP}")
+            return first, last, problems
+
+        s_first, s_last, s_bad = parse(starts)
+        e_first, e_last, e_bad = parse(ends)
+        date = starts.spread(s_first)
+        period_end = starts.spread(s_last)
+        given_end = ends.spread([b or a for a, b in zip(e_first, e_last, strict=True)])
+        for name, factor, bad in (("date", starts, s_bad), ("end_date", ends, e_bad)):
+            messages = factor.spread(bad)
+            self.errors.add(name, self.src[name], messages != None, messages)  # noqa: E711
+        empty = self.src["date"] == ""
+        self.errors.add("date", self.src["date"], empty, "date is required but empty")
+        end = np.where(given_end != None, given_end, period_end)  # noqa: E711
+        both = (date != None) & (end != None)  # noqa: E711
+        before = np.zeros(len(date), dtype=bool)
+        before[both] = end[both].astype(str) < date[both].astype(str)
+        shown = np.where(self.src["end_date"] != "", self.src["end_date"], end)
+        self.errors.add("end_date", shown, before, "end_date is before date")
+        self.out["date"], self.out["end_date"] = date, end
+        self.text["date"] = np.where(date != None, date, "")  # noqa: E711
+        self.text["end_date"] = np.where(end != None, end, "")  # noqa: E711
+
+    def country(self) -> None:
+        """Names, ISO2, ISO3 (and Kosovo) to ISO3 + canonical name; suggestions only when close."""
+        factor = Factor.of(self.src["country"])
+        found = factor.each(lambda v: self.countries.resolve(v) if v.strip() else None)
+
+        def problem(value: str, country: Any) -> str | None:
+            if country is not None:
+                return None
+            if not value.strip():
+                return "country is required but empty"
+            hint = self.countries.suggest(value, cutoff=COUNTRY_SUGGESTION_CUTOFF)
+            return f"unknown country '{value}'" + (f" (did you mean {' or '.join(hint)}?)" if hint else "")
+
+        messages = factor.spread([problem(v, c) for v, c in zip(factor.uniques.tolist(), found, strict=True)])
+        self.errors.add("country", self.src["country"], messages != None, messages)  # noqa: E711
+        self._set("country", factor, [c.iso3 if c else None for c in found])
+        self._set("country_name", factor, [c.name if c else None for c in found])
+
+    def crime_area(self) -> None:
+        """Crime areas via names and aliases; an unknown one is rejected with the closest areas."""
+        factor = Factor.of(self.src["crime_area"])
+        areas = factor.each(lambda v: self.taxonomy.resolve(v) if v.strip() else None)
+
+        def problem(value: str, area: str | None) -> str | None:
+            if area is not None:
+                return None
+            if not value.strip():
+                return "crime_area is required but empty"
+            hint = ", ".join(self.taxonomy.suggest(value))
+            return (f"unknown crime area '{value}' (closest: {hint}): "
+                    "map it to one of the crime areas with a value mapping")
+
+        messages = factor.spread([problem(v, a) for v, a in zip(factor.uniques.tolist(), areas, strict=True)])
+        self.errors.add("crime_area", self.src["crime_area"], messages != None, messages)  # noqa: E711
+        self._set("crime_area", factor, areas)
+
+    def _number(self, name: str, factor: Factor, numbers: np.ndarray) -> None:
+        """Validate parsed per-unique numbers of one field and store them."""
+        raw = factor.uniques.tolist()
+        empty = np.array([not v.strip() for v in raw], dtype=bool)
+        is_count = name in COUNTS
+        low, high = {"latitude": (-90.0, 90.0), "longitude": (-180.0, 180.0)}.get(name, (0.0, None))
+        bad_number = np.isnan(numbers) & ~empty
+        whole = np.isnan(numbers) | (numbers == np.floor(numbers))
+        out_of_range = (numbers < low) | ((numbers > high) if high is not None else False)
+        messages = np.full(len(raw), None, dtype=object)
+        for i in np.flatnonzero(bad_number | out_of_range | (is_count & ~whole)):
+            value = raw[i]
+            if bad_number[i]:
+                messages[i] = f"{name} '{value}' is not a number"
+            elif is_count and not whole[i]:
+                messages[i] = f"{name} '{value}' is not a whole number"
+            elif high is None:
+                messages[i] = f"{name} '{value}' is negative: it must be 0 or more"
+            else:
+                messages[i] = f"{name} '{value}' is out of range: it must be between {low:g} and {high:g}"
+        row_messages = factor.spread(messages)
+        self.errors.add(name, factor.uniques.to_numpy(dtype=object)[factor.codes], row_messages != None,  # noqa: E711
+                        row_messages)
+        valid = ~np.isnan(numbers) & (messages == None)  # noqa: E711
+        if is_count:
+            values = np.where(valid, numbers, 0).astype(np.int64)
+            self.out[name] = values[factor.codes]
+            self.text[name] = factor.spread(values.astype(str))
+        else:
+            per_unique = np.where(valid, numbers, np.nan)
+            self.out[name] = per_unique[factor.codes]
+            self.text[name] = factor.spread(np.array([repr(x) if x == x else "" for x in per_unique.tolist()],
+                                                     dtype=object))
+
+    def numbers(self) -> None:
+        """Counts, quantities, values and coordinates with the file's decimal mark."""
+        factors = {name: Factor.of(self.src[name]) for name in NUMERIC_FIELDS}
+        evidence = [v for name in NUMERIC_FIELDS for v in factors[name].uniques.tolist()[:EVIDENCE_VALUES]]
+        decimal_comma = uses_decimal_comma(evidence, self.raw.delimiter)
+        self.detected["decimal_comma"] = decimal_comma
+        if COORDINATES in self.src:
+            self._coordinates()
+        for name in NUMERIC_FIELDS:
+            if name in ("latitude", "longitude") and COORDINATES in self.src:
+                continue
+            factor = factors[name]
+            self._number(name, factor, parse_numbers(factor.uniques, decimal_comma))
+        lat, lon = self.out["latitude"].astype(float), self.out["longitude"].astype(float)
+        null_island = (np.abs(lat) < NEAR_ZERO) & (np.abs(lon) < NEAR_ZERO)
+        for name in ("latitude", "longitude"):
+            self.out[name] = np.where(null_island, np.nan, self.out[name].astype(float))
+            self.text[name] = np.where(null_island, "", self.text[name])
+        lat, lon = self.out["latitude"], self.out["longitude"]
+        given_lat, given_lon = self.src["latitude"] != "", self.src["longitude"] != ""
+        only_lat = given_lat & ~given_lon & ~np.isnan(lat)
+        only_lon = given_lon & ~given_lat & ~np.isnan(lon)
+        self.errors.add("longitude", self.src["latitude"], only_lat, "give both latitude and longitude, or neither")
+        self.errors.add("latitude", self.src["longitude"], only_lon, "give both latitude and longitude, or neither")
+
+    def _coordinates(self) -> None:
+        """Longitude and latitude parsed out of one geometry column (GeoJSON-like or WKT)."""
+        factor = Factor.of(self.src[COORDINATES])
+        pairs: list[tuple[str, str]] = []
+        problems: list[str | None] = []
+        for value in factor.uniques.tolist():
+            match = _GEOJSON_POINT.search(value) or _WKT_POINT.match(value)
+            pairs.append((match.group(1), match.group(2)) if match else ("", ""))
+            problems.append(None if match or not value.strip()
+                            else f"coordinates '{value[:80]}' hold no longitude and latitude: {COORDINATES_HELP}")
+        messages = factor.spread(problems)
+        self.errors.add(COORDINATES, self.src[COORDINATES], messages != None, messages)  # noqa: E711
+        self.src["longitude"] = factor.spread([p[0] for p in pairs])
+        self.src["latitude"] = factor.spread([p[1] for p in pairs])
+        for name in ("latitude", "longitude"):
+            inner = Factor.of(self.src[name])
+            self._number(name, inner, parse_numbers(inner.uniques, False))
+
+    def units(self) -> None:
+        """Seizure units to kg / l / items; the original quantity and unit are kept."""
+        factor = Factor.of(self.src["seized_unit"])
+        units = factor.each(lambda v: normalise_unit(v) if v.strip() else None)
+        unknown = [f"unknown unit '{v}': {UNIT_HELP}" if v.strip() and u is None else None
+                   for v, u in zip(factor.uniques.tolist(), units, strict=True)]
+        messages = factor.spread(unknown)
+        self.errors.add("seized_unit", self.src["seized_unit"], messages != None, messages)  # noqa: E711
+        quantity = self.out["seized_quantity"].astype(float)
+        no_unit = ~np.isnan(quantity) & (self.src["seized_unit"] == "")
+        self.errors.add("seized_unit", self.src["seized_quantity"], no_unit,
+                        f"seized_quantity has no seized_unit: {UNIT_HELP}")
+        kinds = factor.spread([u.kind if u else None for u in units])
+        factors = np.array([u.factor if u else np.nan for u in units], dtype=float)[factor.codes]
+        has_amount = ~np.isnan(quantity) & (kinds != None)  # noqa: E711
+        self.out["seized_kind"] = np.where(has_amount, kinds, None)
+        self.out["seized_amount"] = np.where(has_amount, quantity * factors, np.nan)
+        self.text["seized_kind"] = np.where(has_amount, kinds, "")
+        amount_text = np.array([repr(x) for x in self.out["seized_amount"].tolist()], dtype=object)
+        self.text["seized_amount"] = np.where(has_amount, amount_text, "")
+
+    def keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """(key, value_hash) per row: record_id, else a hash of the non-measure values and unmapped columns.
+
+        A field translated by a ``values`` mapping also adds its untranslated
+        value, so source categories the mapping merges ("Crimes Against
+        Property" and "... the Person" both -> Other) keep rows distinct.
+        """
+        translated = sorted(name for name in self.originals if name not in MEASURES and name != "record_id")
+        extra = [self.raw.frame[h].to_numpy(dtype=object) for h in self.unmatched]
+        extra += [self.originals[name] for name in translated]
+        header = "\x1e".join(["", *self.unmatched, *(f"values:{name}" for name in translated)])
+        key_text = _join([self.text[name] for name in KEY_FIELDS] + extra)
+        hashed = np.array(["h:" + h for h in _digests(key_text, header)], dtype=object)
+        ids = self.out["record_id"]
+        keys = np.where(ids != None, "id:" + ids.astype(str), hashed)  # noqa: E711
+        value_hash = np.array(_digests(_join([self.text[name] for name in STORE_COLUMNS]), ""), dtype=object)
+        return keys, value_hash
+
+    def duplicates(self, keys: np.ndarray) -> None:
+        """Reject a key seen earlier in the file, naming the row that had it first."""
+        series = pd.Series(keys)
+        later = series.duplicated().to_numpy()
+        if not later.any():
+            return
+        first = series.drop_duplicates().reset_index().set_index(0)["index"] + 1
+        messages = np.full(len(keys), None, dtype=object)
+        messages[later] = [f"duplicate of row {first[k]}" for k in keys[later]]
+        has_id = self.out["record_id"] != None  # noqa: E711
+        self.errors.add("record_id", self.src["record_id"], later & has_id, messages)
+        self.errors.add("row", np.full(len(keys), "", dtype=object), later & ~has_id, messages)
+
+    def run(self) -> Prepared:
+        """Every check, then the keys; returns the valid rows and every failure."""
+        self.texts()
+        self.dates()
+        self.country()
+        self.crime_area()
+        self.numbers()
+        self.units()
+        keys, value_hash = self.keys()
+        self.duplicates(keys)
+        keep = ~self.errors.bad
+        frame = pd.DataFrame({name: self.out[name][keep] for name in STORE_COLUMNS})
+        frame["row"] = self.rows[keep]
+        frame["key"] = keys[keep]
+        frame["value_hash"] = value_hash[keep]
+        table = self.errors.table()
+        row_errors = [RowError(int(r.row), str(r.column), str(r.value), str(r.message))
+                      for r in table.itertuples(index=False)]
+        ignored = [h for h in self.raw.headers if h in set(self.unmatched) | set(ignored_headers(self.raw.headers, self.mapping))]
+        detected = {"encoding": self.raw.encoding,
+                    "delimiter": DELIMITER_NAMES.get(self.raw.delimiter, self.raw.delimiter),
+                    "kind": self.raw.kind, **self.detected}
+        return Prepared(frame=frame, errors=row_errors, rows_read=self.raw.rows,
+                        rejected=int(self.errors.bad.sum()), ignored_columns=ignored,
+                        matched=dict(self.matched), detected=detected)
+
+
+def _join(columns: list[np.ndarray]) -> pa.Array:
+    arrays = [pa.array(np.asarray(c, dtype=object), type=pa.string(), from_pandas=True) for c in columns]
+    arrays = [pc.fill_null(a, "") for a in arrays]
+    return pc.binary_join_element_wise(*arrays, "\x1f")
+
+
+def _digests(joined: pa.Array, prefix: str) -> list[str]:
+    head = prefix.encode()
+    return [hashlib.sha256(head + s.encode()).hexdigest()[:32] for s in joined.to_pylist()]
 
 
 def normalise(raw: RawTable, mapping: Mapping, countries: CountryIndex, taxonomy: Taxonomy) -> Prepared:
     """Validate and normalise every row of ``raw``; file-level problems raise UnusableFile."""
     if raw.rows == 0:
         raise UnusableFile("The file has a header but no data rows: add at least one row.")
-    src, matched, unmatched = _source_columns(raw, mapping)
-    rows = np.arange(1, raw.rows + 1)
-    errors = _Errors(rows)
-    out: dict[str, pd.Series] = {}
-
-    for name in ("record_id", "operation", "city", "seized_item", "lead_agency", "source", "notes"):
-        out[name], _ = _check_unique(src[name], _text)
-    for name in ("operation",):
-        empty = out[name].isna().to_numpy()
-        errors.add_mask(name, src[name], empty, f"{name} is required but empty")
-
-    date_values = [str(v) for v in pd.unique(pd.concat([src["date"], src["end_date"]]))]
-    dayfirst = mapping.dayfirst if mapping.dayfirst is not None else dominant_dayfirst(date_values)
-
-    def check_date(value: str) -> tuple[Any, str | None]:
-        if not value.strip():
-            return (None, None), None
-        period = parse_period(value, dayfirst)
-        if period is None:
-            return (None, None), f"'{value}' is not a date: {DATE_HELP}"
-        return period, None
-
-    starts, start_errors = _check_unique(src["date"], check_date)
-    errors.add("date", src["date"], start_errors)
-    errors.add_mask("date", src["date"], (src["date"].str.strip() == "").to_numpy(), "date is required but empty")
-    ends, end_errors = _check_unique(src["end_date"], check_date)
-    errors.add("end_date", src["end_date"], end_errors)
-    start_day = starts.map(lambda p: p[0] if isinstance(p, tuple) else None)
-    period_end = starts.map(lambda p: p[1] if isinstance(p, tuple) else None)
-    end_day = ends.map(lambda p: (p[1] or p[0]) if isinstance(p, tuple) else None)
-    out["date"] = start_day
-    out["end_date"] = end_day.where(end_day.notna(), period_end)
-    both = (out["date"].notna() & out["end_date"].notna()).to_numpy()
-    bad_order = both.copy()
-    bad_order[both] = (out["end_date"][both] < out["date"][both]).to_numpy()
-    errors.add_mask("end_date", src["end_date"].where(src["end_date"] != "", out["end_date"].astype(str)),
-                    bad_order, "end_date is before date")
-
-    def check_country(value: str) -> tuple[Any, str | None]:
-        if not value.strip():
-            return None, "country is required but empty"
-        country = countries.resolve(value)
-        if country is None:
-            hint = countries.suggest(value)
-            return None, f"unknown country '{value}'" + (f" (did you mean {' or '.join(hint)}?)" if hint else "")
-        return country, None
-
-    resolved, country_errors = _check_unique(src["country"], check_country)
-    errors.add("country", src["country"], country_errors)
-    out["country"] = resolved.map(lambda c: c.iso3 if c is not None else None)
-    out["country_name"] = resolved.map(lambda c: c.name if c is not None else None)
-
-    def check_area(value: str) -> tuple[Any, str | None]:
-        if not value.strip():
-            return None, "crime_area is required but empty"
-        area = taxonomy.resolve(value)
-        if area is None:
-            hint = ", ".join(taxonomy.suggest(value))
-            return None, (f"unknown crime area '{value}' (closest: {hint}); "
-                          "map it to one of the crime areas with a value mapping")
-        return area, None
-
-    out["crime_area"], area_errors = _check_unique(src["crime_area"], check_area)
-    errors.add("crime_area", src["crime_area"], area_errors)
-
-    numeric = ("latitude", "longitude", *COUNTS, "seized_quantity", "seized_value_usd")
-    number_values = [str(v) for name in numeric for v in pd.unique(src[name])]
-    decimal_comma = uses_decimal_comma(number_values, raw.delimiter)
-
-    def number_check(name: str) -> Check:
-        is_count = name in COUNTS
-        low, high = {"latitude": (-90, 90), "longitude": (-180, 180)}.get(name, (0, None))
-
-        def check(value: str) -> tuple[Any, str | None]:
-            if not value.strip():
-                return (0 if is_count else None), None
-            number = parse_number(value, decimal_comma)
-            if number is None:
-                return None, f"{name} '{value}' is not a number"
-            if is_count and not number.is_integer():
-                return None, f"{name} '{value}' is not a whole number"
-            if number < low or (high is not None and number > high):
-                limits = f"between {low} and {high}" if high is not None else "0 or more"
-                return None, f"{name} {value} is out of range: it must be {limits}"
-            return (int(number) if is_count else number), None
-
-        return check
-
-    for name in numeric:
-        out[name], messages = _check_unique(src[name], number_check(name))
-        errors.add(name, src[name], messages)
-    lat_only = (out["latitude"].notna() ^ out["longitude"].notna()).to_numpy()
-    errors.add_mask("latitude" if out["latitude"].notna().any() else "longitude",
-                    src["latitude"].where(src["latitude"] != "", src["longitude"]), lat_only,
-                    "give both latitude and longitude, or neither")
-
-    units, _ = _check_unique(src["seized_unit"], lambda v: (normalise_unit(v) if v.strip() else None, None))
-    bad_unit = (units.isna() & (src["seized_unit"].str.strip() != "")).to_numpy()
-    errors.add_mask("seized_unit", src["seized_unit"], bad_unit,
-                    src["seized_unit"].map(lambda v: f"unknown unit '{v}': {UNIT_HELP}"))
-    no_unit = (out["seized_quantity"].notna() & (src["seized_unit"].str.strip() == "")).to_numpy()
-    errors.add_mask("seized_unit", src["seized_quantity"], no_unit,
-                    f"seized_quantity has no seized_unit: {UNIT_HELP}")
-    out["seized_unit"], _ = _check_unique(src["seized_unit"], _text)
-    has_amount = (out["seized_quantity"].notna() & units.notna()).to_numpy()
-    out["seized_kind"] = units.map(lambda u: u.kind if u is not None else None).where(has_amount, None)
-    factor = units.map(lambda u: u.factor if u is not None else np.nan).astype(float)
-    out["seized_amount"] = (out["seized_quantity"].astype(float) * factor).where(has_amount, None)
-
-    table = errors.table()
-    bad_rows = set(table["row"].tolist())
-    frame = pd.DataFrame({name: out[name] for name in STORE_COLUMNS})
-    frame["row"] = rows
-    extra = {h: raw.frame[h].reset_index(drop=True) for h in unmatched}
-    frame["key"] = _keys(frame, extra)
-    frame["value_hash"] = _hash_columns([frame[c] for c in STORE_COLUMNS])
-    frame = frame[~frame["row"].isin(bad_rows)]
-    first_row = frame.drop_duplicates("key").set_index("key")["row"]
-    duplicate = frame["key"].duplicated().to_numpy()
-    if duplicate.any():
-        dups = frame[duplicate]
-        is_id = dups["record_id"].notna()
-        extra_errors = pd.DataFrame({
-            "row": dups["row"].to_numpy(),
-            "column": np.where(is_id, "record_id", "row"),
-            "value": np.where(is_id, dups["record_id"].astype(str), ""),
-            "message": [f"duplicate of row {first_row[k]}" for k in dups["key"]],
-        })
-        table = pd.concat([table, extra_errors], ignore_index=True).sort_values("row", kind="stable")
-        frame = frame[~duplicate]
-    row_errors = [RowError(int(r.row), str(r.column), str(r.value), str(r.message))
-                  for r in table.itertuples(index=False)]
-    return Prepared(
-        frame=frame.reset_index(drop=True), errors=row_errors, rows_read=raw.rows,
-        rejected=raw.rows - len(frame), ignored_columns=unmatched, matched=matched,
-        detected={"encoding": raw.encoding, "delimiter": DELIMITER_NAMES.get(raw.delimiter, raw.delimiter),
-                  "kind": raw.kind, "dayfirst": dayfirst, "decimal_comma": decimal_comma},
-    )
-
-
-def _as_text(series: pd.Series) -> pd.Series:
-    return series.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
-
-
-def _hash_columns(columns: list[pd.Series]) -> list[str]:
-    joined = _as_text(columns[0]).str.cat([_as_text(c) for c in columns[1:]], sep="\x1f")
-    return [hashlib.sha256(s.encode()).hexdigest()[:32] for s in joined]
-
-
-def _keys(frame: pd.DataFrame, extra: dict[str, pd.Series]) -> pd.Series:
-    """record_id when given, else a hash of every non-measure value (unmapped columns included)."""
-    parts = [frame[name] for name in KEY_FIELDS]
-    parts += [f"{header}=" + series.astype(str) for header, series in sorted(extra.items())]
-    hashed = pd.Series(["h:" + h for h in _hash_columns(parts)], index=frame.index)
-    ids = frame["record_id"]
-    return ("id:" + ids.astype(str)).where(ids.notna(), hashed)
-
+    return Normaliser(raw, mapping, countries, taxonomy).run()

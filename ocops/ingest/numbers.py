@@ -1,13 +1,27 @@
-"""Numbers as spreadsheets write them: thousands separators and decimal commas."""
+"""Numbers as spreadsheets write them: thousands separators and decimal commas.
+
+The file decides once whether it writes decimals with a comma; then every
+value must read one way only: with a decimal comma a point may only group
+thousands (``1.200`` = 1200, ``1.234,5``), with a decimal point a comma may
+only group thousands (``1,200``, ``1,234.5``). Spaces and apostrophes group
+thousands in both. Parsing runs vectorised over a column's unique values.
+"""
 
 from __future__ import annotations
 
-import math
 import re
 
-_SPACES = re.compile(r"[\s\u00a0\u202f']")
-_DECIMAL_COMMA = re.compile(r"^-?\d+,\d{1,2}$|^-?\d{1,3}(\.\d{3})+,\d+$|^-?\d+,\d{4,}$")
-_DECIMAL_POINT = re.compile(r"^-?\d+\.\d{1,2}$|^-?\d{1,3}(,\d{3})+\.\d+$|^-?\d+\.\d{4,}$")
+import numpy as np
+import pandas as pd
+
+_SPACES = r"[\s\u00a0\u202f']"
+_SPACES_RE = re.compile(_SPACES)
+_DECIMAL_COMMA = re.compile(r"^-?\d+,\d{1,2}$|^-?\d{1,3}(\.\d{3})+,\d+$|^-?\d+,\d{4,}$|^-?\d{1,3}(\.\d{3}){2,}$")
+_DECIMAL_POINT = re.compile(r"^-?\d+\.\d{1,2}$|^-?\d{1,3}(,\d{3})+\.\d+$|^-?\d+\.\d{4,}$|^-?\d{1,3}(,\d{3}){2,}$")
+_COMMA_NUMBER = r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?|[+-]?,\d+"
+_POINT_NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|[+-]?\.\d+|[+-]?\d+(?:\.\d*)?[eE][+-]?\d+"
+_COMMA_RE = re.compile(f"^(?:{_COMMA_NUMBER})$")
+_POINT_RE = re.compile(f"^(?:{_POINT_NUMBER})$")
 
 
 def uses_decimal_comma(values: list[str], delimiter: str = ",") -> bool:
@@ -18,7 +32,7 @@ def uses_decimal_comma(values: list[str], delimiter: str = ",") -> bool:
     """
     comma = point = 0
     for value in values:
-        text = _SPACES.sub("", value)
+        text = _SPACES_RE.sub("", value)
         if _DECIMAL_COMMA.match(text):
             comma += 1
         elif _DECIMAL_POINT.match(text):
@@ -30,15 +44,25 @@ def uses_decimal_comma(values: list[str], delimiter: str = ",") -> bool:
 
 def parse_number(value: str, decimal_comma: bool = False) -> float | None:
     """Parse '1,200', '1 200', '1.200,5' (decimal comma), '12.5'; None if not a number."""
-    text = _SPACES.sub("", value.strip())
-    if not text:
+    text = _SPACES_RE.sub("", value.strip())
+    pattern = _COMMA_RE if decimal_comma else _POINT_RE
+    if not text or not pattern.match(text):
         return None
+    text = text.replace(".", "").replace(",", ".") if decimal_comma else text.replace(",", "")
+    number = float(text)
+    return number if np.isfinite(number) else None
+
+
+def parse_numbers(values: pd.Series, decimal_comma: bool = False) -> np.ndarray:
+    """Vectorised :func:`parse_number`: float64 array, NaN where a value is not a number."""
+    text = values.astype("str").str.replace(_SPACES, "", regex=True)
     if decimal_comma:
-        text = text.replace(".", "").replace(",", ".")
+        ok = text.str.fullmatch(_COMMA_NUMBER)
+        clean = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:
-        text = text.replace(",", "")
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
+        ok = text.str.fullmatch(_POINT_NUMBER)
+        clean = text.str.replace(",", "", regex=False)
+    numbers = pd.to_numeric(clean.where(ok.fillna(False).astype(bool), None), errors="coerce")
+    result = np.array(numbers, dtype="float64")
+    result[~np.isfinite(result)] = np.nan
+    return result

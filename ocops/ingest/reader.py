@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -43,77 +45,165 @@ class RawTable:
         return len(self.frame)
 
 
-def read_table(data: bytes, filename: str, max_bytes: int | None = None) -> RawTable:
-    """Read a whole upload; raise :class:`UnusableFile` when nothing can be imported."""
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1_000_000:.3g} MB"
+
+
+# Leading bytes of formats people upload by mistake, with what to say.
+MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "a PDF document"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls (or other Office 97) file: save it as .xlsx or .csv"),
+    (b"\x1f\x8b", "a gzip archive: unpack it first"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"Rar!", "a RAR archive: unpack it first"),
+    (b"7z\xbc\xaf", "a 7-Zip archive: unpack it first"),
+    (b"{\\rtf", "an RTF document"),
+)
+
+
+def check_size(data: bytes, filename: str, max_bytes: int | None) -> None:
+    """Refuse a file over the limit before anything parses it."""
     if max_bytes is not None and len(data) > max_bytes:
         raise UnusableFile(
-            f"{filename} is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit: "
+            f"{filename} is {_megabytes(len(data))}, over the {_megabytes(max_bytes)} limit: "
             "split it into smaller files or ask an administrator to raise OCOPS_MAX_UPLOAD_MB."
         )
+
+
+def read_table(data: bytes, filename: str, max_bytes: int | None = None) -> RawTable:
+    """Read a whole upload; raise :class:`UnusableFile` when nothing can be imported."""
+    check_size(data, filename, max_bytes)
     suffix = PurePath(filename).suffix.lower()
+    if suffix not in EXCEL_SUFFIXES | TEXT_SUFFIXES:
+        raise UnusableFile(f"{filename} is not a file ocops can read: upload {ACCEPTED}.")
     if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise UnusableFile(f"{filename} is empty: export the data again with a header row and at least one row.")
+    for magic, what in MAGIC:
+        if data.startswith(magic):
+            raise UnusableFile(f"{filename} is {what}, not a table ocops can read: upload {ACCEPTED}.")
     if data.startswith(b"PK\x03\x04"):
-        if suffix not in EXCEL_SUFFIXES | TEXT_SUFFIXES:
-            raise UnusableFile(f"{filename} is not a file ocops can read: upload {ACCEPTED}.")
         return _read_xlsx(data, filename)
     if suffix in EXCEL_SUFFIXES:
         raise UnusableFile(f"{filename} is named .xlsx but is not an Excel workbook: save it again as .xlsx or .csv.")
-    if suffix not in TEXT_SUFFIXES:
-        raise UnusableFile(f"{filename} is not a file ocops can read: upload {ACCEPTED}.")
     text, encoding = decode(data, filename)
     return _read_text(text, encoding, filename)
 
 
+def _looks_utf16(data: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' for BOM-less UTF-16 text (every other byte zero)."""
+    head = data[:400]
+    if len(head) < 8:
+        return None
+    odd, even = head[1::2], head[0::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _western(text: str) -> bool:
+    """Whether text decoded as Windows-1252 reads like a Western European language."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return True
+    foreign = sum(1 for c in letters if ord(c) > 127)
+    controls = sum(1 for c in text if "\x80" <= c <= "\x9f")
+    return controls == 0 and foreign <= 0.3 * len(letters)
+
+
 def decode(data: bytes, filename: str) -> tuple[str, str]:
-    """Decode text bytes: BOMs first, then UTF-8, then a charset detector."""
+    """Decode text bytes: BOMs first, then UTF-8, then Windows-1252 or a charset detector's choice.
+
+    A charset detector guesses badly on short Western files (cp1250, cp775 for
+    'é ü €'), so Windows-1252 wins whenever it decodes cleanly into mostly
+    ASCII letters; the detector decides the rest (Cyrillic, Greek, ...).
+    """
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise UnusableFile(f"{filename} says it is UTF-8 but is damaged ({exc.reason}): export it again.") from exc
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
             raise UnusableFile(f"{filename} says it is UTF-16 but is damaged ({exc.reason}): export it again.") from exc
+    utf16 = _looks_utf16(data)
+    if utf16:
+        try:
+            return data.decode(utf16), utf16
+        except UnicodeDecodeError:
+            pass
     if b"\x00" in data[:4096]:
         raise UnusableFile(f"{filename} looks like a binary file, not text: upload {ACCEPTED}.")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    try:
+        text = data.decode("cp1252")
+        if _western(text[:200_000]):
+            return text, "cp1252"
+    except UnicodeDecodeError:
+        pass
     best = from_bytes(data[:200_000]).best()
-    encoding = "cp1252"
-    if best is not None and best.encoding not in ("utf_8", "ascii"):
-        encoding = best.encoding
+    encoding = best.encoding if best is not None else "latin-1"
     try:
         return data.decode(encoding), encoding
     except (UnicodeDecodeError, LookupError):
         return data.decode("latin-1"), "latin-1"
 
 
+def _score(rows: list[list[str]]) -> tuple[float, int]:
+    """(share of rows as wide as the header, header width); 0 for a single column."""
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows or len(rows[0]) < 2:
+        return 0.0, 1
+    width = len(rows[0])
+    return sum(len(r) == width for r in rows) / len(rows), width
+
+
 def sniff_delimiter(text: str) -> str:
-    """The delimiter among comma, semicolon, tab and pipe that best fits the first lines."""
-    sample = "\n".join(text.splitlines()[:50])
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        header = text.splitlines()[0] if text else ""
-        counts = {d: header.count(d) for d in DELIMITERS}
-        best = max(counts, key=lambda d: counts[d])
-        return best if counts[best] else ","
+    """The delimiter among comma, semicolon, tab and pipe that best fits the first records.
+
+    Each candidate parses the first 50 records with quote handling (so quoted
+    delimiters and newlines do not count); the one whose rows most often have
+    the header's width wins, then the widest. Comma when nothing splits.
+    """
+    sample = text[:100_000]
+    truncated = len(text) > len(sample)
+    best, best_score = ",", (0.0, 1)
+    for delimiter in DELIMITERS:
+        try:
+            rows = list(itertools.islice(csv.reader(io.StringIO(sample), delimiter=delimiter), 51))
+        except csv.Error:
+            continue
+        if truncated and len(rows) > 2:
+            rows = rows[:-1]
+        score = _score(rows[:50])
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
 
 
 def _read_text(text: str, encoding: str, filename: str) -> RawTable:
-    if "\x00" in text:
+    printable = text[:20_000]
+    controls = sum(1 for c in printable if c < " " and c not in "\t\r\n")
+    if "\x00" in text or controls > max(3, len(printable) // 100):
         raise UnusableFile(f"{filename} holds binary data, not text: upload {ACCEPTED}.")
     delimiter = sniff_delimiter(text)
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-            na_filter=False, skip_blank_lines=True, engine="c",
+            na_filter=False, skip_blank_lines=True, engine="c", quotechar='"', header=None,
         )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+        detail = " ".join(str(exc).split())
         raise UnusableFile(
-            f"{filename} is not readable as delimited text ({str(exc).strip()}): "
+            f"{filename} is not readable as delimited text ({detail}): "
             "check that every row has the same number of columns and quotes are closed."
         ) from exc
     return _finish(frame, filename, encoding=encoding, delimiter=delimiter, kind="text")
@@ -137,29 +227,49 @@ def _read_xlsx(data: bytes, filename: str) -> RawTable:
 
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=True)
-    except Exception as exc:  # calamine raises several private error types
-        raise UnusableFile(f"{filename} is not a readable .xlsx workbook ({exc}): save it again from Excel.") from exc
-    rows = [[_cell(v) for v in row] for row in rows if any(_cell(v).strip() for v in row)]
-    if not rows:
+    except Exception as exc:  # noqa: BLE001 - calamine raises several private error types
+        raise UnusableFile(
+            f"{filename} is a zip file but not a readable .xlsx workbook: save it again from Excel as .xlsx, or as .csv."
+        ) from exc
+    cells = [[_cell(v).strip() for v in row] for row in rows]
+    cells = [row for row in cells if any(row)]
+    if not cells:
         raise UnusableFile(f"{filename} has an empty first sheet: put the data with a header row on the first sheet.")
-    width = max(len(r) for r in rows)
-    rows = [r + [""] * (width - len(r)) for r in rows]
-    frame = pd.DataFrame(rows[1:], columns=rows[0], dtype=object)
+    width = max(len(r) for r in cells)
+    frame = pd.DataFrame([r + [""] * (width - len(r)) for r in cells], dtype=object)
     return _finish(frame, filename, encoding="xlsx", delimiter="", kind="xlsx")
 
 
+def _looks_like_data(cell: str) -> bool:
+    text = cell.strip()
+    return bool(_DATA_LIKE.match(text))
+
+
+_DATA_LIKE = re.compile(r"^[+-]?[\d.,\s]*\d[\d.,\s]*$|^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
+
+
 def _finish(frame: pd.DataFrame, filename: str, *, encoding: str, delimiter: str, kind: str) -> RawTable:
-    headers = [str(h).strip() for h in frame.columns]
-    if not any(headers) or all(h.startswith("Unnamed:") or not h for h in headers):
+    """Take the first row as the header, check it is one, and clean every cell."""
+    frame = frame.astype(object).fillna("")
+    headers = [str(h).strip() for h in frame.iloc[0].tolist()] if len(frame) else []
+    named = [h for h in headers if h]
+    if not named:
         raise UnusableFile(f"{filename} has no header row: the first row must name the columns.")
+    if sum(_looks_like_data(h) for h in named) * 2 >= len(named):
+        raise UnusableFile(
+            f"{filename} has no header row (the first row holds values such as '{named[0]}'): "
+            "add a first row that names the columns, e.g. operation, date, country, crime_area."
+        )
+    if len(frame) < 2:
+        raise UnusableFile(f"{filename} has a header but no data rows: add at least one row.")
     seen: dict[str, int] = {}
     unique: list[str] = []
-    for h in headers:
-        seen[h] = seen.get(h, 0) + 1
-        unique.append(h if seen[h] == 1 else f"{h} ({seen[h]})")
+    for position, header in enumerate(headers, start=1):
+        header = header or f"column {position}"
+        seen[header] = seen.get(header, 0) + 1
+        unique.append(header if seen[header] == 1 else f"{header} ({seen[header]})")
+    frame = frame.iloc[1:].reset_index(drop=True)
     frame.columns = unique
-    frame = frame.astype(object).fillna("")
     for column in frame.columns:
         frame[column] = frame[column].astype(str).str.strip()
-    frame = frame.reset_index(drop=True)
     return RawTable(frame=frame, headers=unique, encoding=encoding, delimiter=delimiter, kind=kind)
