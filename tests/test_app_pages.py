@@ -1,0 +1,273 @@
+"""The dashboard run by Streamlit's AppTest on a store loaded from tests/fixtures/app_operations.csv.
+
+Every expected figure below was added up by hand from the 21 fixture rows
+(latest record 2018-12-31, so the default period is 2018-01-01..2018-12-31 and
+the previous period is 2017).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from ocops.importer import import_path
+from ocops.store import open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = Path(__file__).parent / "fixtures" / "app_operations.csv"
+LABELS = ["Records", "Operations", "Countries", "Arrests", "Seizures", "Victims rescued", "Seized value (USD)"]
+
+
+@pytest.fixture(autouse=True)
+def router_runs_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AppTest resets Streamlit's "pages/ folder = v1 multipage app" flag before each run, so
+    reruns would execute the page alone, without the router. The running server clears the
+    flag for good at the first st.navigation call; do the same here."""
+    original = PagesManager.__init__
+
+    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, load: bool) -> str:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    engine = open_store(url)
+    if load:
+        from ocops.geo import load_countries
+        from ocops.importer import Vocabulary
+        from ocops.taxonomy import load_taxonomy
+
+        report = import_path(engine, FIXTURE, Vocabulary(load_countries(), load_taxonomy()))
+        assert report.imported == 21
+    engine.dispose()
+    monkeypatch.setenv("OCOPS_DATABASE_URL", url)
+    monkeypatch.setenv("OCOPS_LOAD_SAMPLE", "false")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    return url
+
+
+@pytest.fixture
+def loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A store holding the 21 fixture rows."""
+    yield _store(tmp_path, monkeypatch, load=True)
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def empty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An upgraded store with no records."""
+    yield _store(tmp_path, monkeypatch, load=False)
+    st.cache_resource.clear()
+
+
+def _app(**params: str | list[str]) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=30)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at
+
+
+def _run(at: AppTest) -> AppTest:
+    at.run(timeout=30)
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def _param(at: AppTest, key: str) -> list[str]:
+    value = at.query_params.get(key, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _cards(at: AppTest) -> dict[str, tuple[str, str]]:
+    return {m.label: (m.value, m.delta) for m in at.metric if m.label in LABELS}
+
+
+def _array(value: Any) -> list[Any]:
+    """A plotly JSON array: a plain list, or {"dtype", "bdata"} (base64 numpy bytes)."""
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    return list(value)
+
+
+def _traces(at: AppTest, index: int = 0) -> list[dict[str, Any]]:
+    """The traces of the index-th plotly chart: name, x, y."""
+    spec = json.loads(at.get("plotly_chart")[index].proto.spec)
+    return [{"name": t.get("name"), "x": [str(v) for v in _array(t["x"])], "y": _array(t["y"])}
+            for t in spec["data"]]
+
+
+def test_link_sets_filters_and_kpis_with_deltas(loaded: str) -> None:
+    at = _run(_app(region="Europe", since="2018-01-01", until="2018-12-31"))
+    assert _cards(at) == {
+        "Records": ("7", "+3"), "Operations": ("5", "+2"), "Countries": ("4", "±0"),
+        "Arrests": ("40", "+31"), "Seizures": ("116", "+111"), "Victims rescued": ("2", "+2"),
+        "Seized value (USD)": ("5,165,000", "+3,305,000"),
+    }
+    assert at.sidebar.multiselect(key="f_region").value == ["Europe"]
+    assert at.sidebar.selectbox(key="f_period").value == "custom"
+    quantities = {m.label: m.value for m in at.metric if m.label.startswith("Seized (")}
+    assert quantities == {"Seized (kg)": "200 kg", "Seized (litres)": "5,000 litres", "Seized (items)": "3,035 items"}
+    assert _param(at, "region") == ["Europe"]
+    assert _param(at, "since") == ["2018-01-01"] and _param(at, "until") == ["2018-12-31"]
+
+
+def test_default_is_last_12_months_with_data(loaded: str) -> None:
+    at = _run(_app())
+    assert _cards(at) == {
+        "Records": ("14", "+8"), "Operations": ("5", "+2"), "Countries": ("9", "+3"),
+        "Arrests": ("139", "+121"), "Seizures": ("179", "+167"), "Victims rescued": ("22", "+22"),
+        "Seized value (USD)": ("17,790,000", "+15,650,000"),
+    }
+    captions = " ".join(c.value for c in at.caption)
+    assert "1 Jan 2018 – 31 Dec 2018" in captions
+    assert "last import" in captions
+
+
+def test_widget_change_updates_kpis_and_url(loaded: str) -> None:
+    at = _run(_app())
+    at.sidebar.multiselect(key="f_region").set_value(["Africa"])
+    _run(at)
+    assert _cards(at) == {
+        "Records": ("4", "+3"), "Operations": ("3", "+2"), "Countries": ("3", "+2"),
+        "Arrests": ("39", "+33"), "Seizures": ("52", "+47"), "Victims rescued": ("0", "±0"),
+        "Seized value (USD)": ("125,000", "-75,000"),
+    }
+    assert _param(at, "region") == ["Africa"]
+    assert "since" not in at.query_params and "period" not in at.query_params
+
+
+def test_all_time_has_no_deltas(loaded: str) -> None:
+    at = _run(_app(period="all-time"))
+    cards = _cards(at)
+    assert cards["Records"] == ("21", "")
+    assert cards["Operations"] == ("7", "")
+    assert cards["Countries"] == ("10", "")
+    assert cards["Arrests"] == ("158", "")
+    assert cards["Seizures"] == ("192", "")
+    assert cards["Seized value (USD)"] == ("19,930,000", "")
+    assert _param(at, "period") == ["all-time"]
+
+
+def test_bad_link_warns_and_drops_unknown_values(loaded: str) -> None:
+    at = _run(_app(region=["Atlantis", "Europe"], country=["ZZZ", "FRA"], crime_area="Knitting",
+                   since="2018-01-01", until="2018-12-31"))
+    warnings = " ".join(w.value for w in at.warning)
+    assert "Atlantis" in warnings and "ZZZ" in warnings and "Knitting" in warnings
+    # Europe + France over 2018: P-01 and L-01 -> 2 records, 11 arrests
+    cards = _cards(at)
+    assert cards["Records"][0] == "2" and cards["Arrests"][0] == "11"
+    assert _param(at, "region") == ["Europe"] and _param(at, "country") == ["FRA"]
+
+
+def test_bad_dates_in_link_fall_back_to_default(loaded: str) -> None:
+    at = _run(_app(since="yesterday", period="forever"))
+    warnings = " ".join(w.value for w in at.warning)
+    assert "yesterday" in warnings and "forever" in warnings
+    assert _cards(at)["Records"] == ("14", "+8")
+
+
+def test_nothing_matches_offers_reset(loaded: str) -> None:
+    at = _run(_app(crime_area="Cybercrime"))
+    assert not at.metric
+    assert any("No records match" in i.value for i in at.info)
+    at.button(key="reset_empty").click()
+    _run(at)
+    assert _cards(at)["Records"] == ("14", "+8")
+    assert "crime_area" not in at.query_params
+
+
+def test_empty_store_points_to_upload(empty: str) -> None:
+    for page in (None, "pages/timeline.py", "pages/breakdown.py", "pages/operations.py"):
+        at = _app()
+        if page:
+            at.switch_page(page)
+        _run(at)
+        assert not at.metric
+        assert any("no records yet" in i.value for i in at.info), page
+
+
+def test_timeline_chart_data_and_click_filter(loaded: str) -> None:
+    at = _app(region="Europe", since="2018-01-01", until="2018-12-31")
+    at.switch_page("pages/timeline.py")
+    _run(at)
+    bars = _traces(at, 0)
+    # Europe 2018 arrests per month, one trace per crime area
+    got = {t["name"]: (list(t["x"]), list(t["y"])) for t in bars}
+    assert {name: y for name, (x, y) in got.items()} == {
+        "Drug trafficking": [14], "Firearms trafficking": [11], "Illicit goods and counterfeiting": [10],
+        "Maritime crime": [0], "People smuggling": [5]}
+    assert got["Drug trafficking"][0][0].startswith("2018-03-01")
+    at.segmented_control(key="timeline_granularity").set_value("year")
+    at.segmented_control(key="timeline_stack").set_value("region")
+    _run(at)
+    bars = _traces(at, 0)
+    assert [(t["name"], list(t["y"])) for t in bars] == [("Europe", [40])]
+    gantt = _traces(at, 1)
+    operations = sorted(y for t in gantt for y in t["y"])
+    assert operations == sorted(["Operation Lionfish", "Operation Trigger", "Operation Pangea",
+                                 "Operation Andes", "Operation Neptune"])
+    assert _param(at, "region") == ["Europe"]
+
+
+def test_breakdown_crosstab_uses_distinct_totals(loaded: str) -> None:
+    at = _app()
+    at.switch_page("pages/breakdown.py")
+    _run(at)
+    at.selectbox(key="breakdown_measure").set_value("operations")
+    _run(at)
+    table = at.dataframe[0].value
+    # 2018: operations per region; the Total row/column count each operation once
+    assert table.loc["Africa", "Total"] == 3
+    assert table.loc["Americas", "Total"] == 2
+    assert table.loc["Europe", "Total"] == 5
+    assert table.loc["Total", "Drug trafficking"] == 1
+    assert table.loc["Total", "Total"] == 5
+    comparison = at.dataframe[2].value.set_index("Measure")
+    assert comparison.loc["Arrests", "Current period"] == 139
+    assert comparison.loc["Arrests", "Previous period"] == 18
+    assert comparison.loc["Records", "Change (%)"] == pytest.approx(133.3)
+
+
+def test_operations_table_and_drill_down(loaded: str) -> None:
+    at = _app(period="all-time")
+    at.switch_page("pages/operations.py")
+    _run(at)
+    table = at.dataframe[0].value.set_index("Operation")
+    assert len(table) == 7
+    lionfish = table.loc["Operation Lionfish"]
+    assert lionfish["Arrests"] == 59  # 8 + 6 + 30 + 9 + 4 + 2
+    assert str(lionfish["First date"]) == "2017-03-06" and str(lionfish["Last date"]) == "2018-03-05"
+    assert lionfish["Countries"] == "Colombia, France, Ghana, Spain"
+    assert lionfish["Lead agencies"] == ("Guardia Civil, Narcotics Control Commission, OFAST, Policia Nacional, "
+                                         "Policia Nacional de Colombia")
+    at.selectbox(key="operations_drilldown").set_value("Operation Lionfish")
+    _run(at)
+    per_country = at.dataframe[1].value.set_index("Country")
+    assert per_country["Arrests"].to_dict() == {"Colombia": 30, "France": 12, "Ghana": 9, "Spain": 8}
+    sources = at.dataframe[2].value
+    assert list(sources["File"]) == ["app_operations.csv"] and list(sources["Records"]) == [6]
+    assert len(at.get("download_button")) == 2
+
+
+def test_every_page_keeps_the_link(loaded: str) -> None:
+    at = _run(_app(region="Europe", crime_area="Drug trafficking", since="2018-01-01", until="2018-12-31"))
+    for page in ("pages/timeline.py", "pages/breakdown.py", "pages/operations.py", "pages/overview.py"):
+        at.switch_page(page)
+        _run(at)
+        assert _param(at, "crime_area") == ["Drug trafficking"], page
+        assert at.sidebar.multiselect(key="f_crime_area").value == ["Drug trafficking"]

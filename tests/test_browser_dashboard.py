@@ -1,0 +1,110 @@
+"""The dashboard in a real browser: Debian's Chromium through Playwright against `streamlit run`.
+
+The store is a temporary SQLite file loaded from tests/fixtures/app_operations.csv;
+the expected KPI values were added up by hand (Europe, 2018: rows A-03, P-01, P-02,
+L-01, L-02, G-01, N-01; previous period 2017: L-05, L-06, T-03, G-03).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tests.conftest import CHROMIUM_ARGS
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = Path(__file__).parent / "fixtures" / "app_operations.csv"
+LINK = "/?region=Europe&since=2018-01-01&until=2018-12-31"
+EXPECTED = ["7", "5", "4", "40", "116", "2", "5,165,000"]
+PAGES = ("Timeline", "Breakdown", "Operations", "Overview")
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError("streamlit did not become healthy")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """`streamlit run dashboard.py` on a free port, on a store loaded from the fixture."""
+    url = f"sqlite:///{tmp_path / 'browser.db'}"
+    env = {**os.environ, "OCOPS_DATABASE_URL": url, "OCOPS_LOAD_SAMPLE": "false"}
+    subprocess.run([sys.executable, "-m", "ocops", "import", str(FIXTURE)], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, process)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _query(page_url: str) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page_url).query)
+
+
+def _assert_no_error(page: object) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0  # type: ignore[attr-defined]
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0  # type: ignore[attr-defined]
+
+
+def test_shared_link_shows_hand_computed_figures_on_every_page(server: str, chromium: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(server + LINK)
+            values = page.locator('[data-testid="stMetricValue"]')
+            expect(values.nth(6)).to_be_visible(timeout=30_000)
+            expect(page.locator('[data-testid="stMetricLabel"]').first).to_have_text("Records")
+            assert [values.nth(i).inner_text().strip() for i in range(7)] == EXPECTED
+            _assert_no_error(page)
+            for title in PAGES:
+                page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
+                expect(page.locator("h1", has_text=title)).to_be_visible(timeout=30_000)
+                page.wait_for_function("() => window.location.search.includes('region=Europe')", timeout=15_000)
+                page.wait_for_timeout(500)
+                _assert_no_error(page)
+                query = _query(page.url)
+                assert query.get("region") == ["Europe"], (title, page.url)
+                assert query.get("since") == ["2018-01-01"] and query.get("until") == ["2018-12-31"], page.url
+            assert [values.nth(i).inner_text().strip() for i in range(7)] == EXPECTED
+        finally:
+            browser.close()
