@@ -245,7 +245,8 @@ def _looks_like_data(cell: str) -> bool:
     return bool(_DATA_LIKE.match(text))
 
 
-_DATA_LIKE = re.compile(r"^[+-]?[\d.,\s]*\d[\d.,\s]*$|^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
+_DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
+_DATA_LIKE = re.compile(r"^[+-]?[\d.,\s]*\d[\d.,\s]*$|" + _DATE_LIKE.pattern)
 
 
 def _finish(frame: pd.DataFrame, filename: str, *, encoding: str, delimiter: str, kind: str) -> RawTable:
@@ -255,9 +256,10 @@ def _finish(frame: pd.DataFrame, filename: str, *, encoding: str, delimiter: str
     named = [h for h in headers if h]
     if not named:
         raise UnusableFile(f"{filename} has no header row: the first row must name the columns.")
-    if sum(_looks_like_data(h) for h in named) * 2 >= len(named):
+    data_like = [h for h in named if _looks_like_data(h)]
+    if data_like and (len(data_like) * 2 >= len(named) or any(_DATE_LIKE.match(h) for h in data_like)):
         raise UnusableFile(
-            f"{filename} has no header row (the first row holds values such as '{named[0]}'): "
+            f"{filename} has no header row (the first row holds values such as '{data_like[0]}'): "
             "add a first row that names the columns, e.g. operation, date, country, crime_area."
         )
     if len(frame) < 2:
