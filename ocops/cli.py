@@ -98,6 +98,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         _print({"rows": written, "out": str(args.out)})
         return 0
     engine: Engine = open_store(settings.database_url)
+    try:
+        return _run_on_store(engine, args, settings)
+    finally:
+        engine.dispose()  # main() may be called many times in one process (tests, automation)
+
+
+def _run_on_store(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
     countries = load_countries(settings.countries_file, settings.regions_file)
     if args.command == "import":
         mapping = Mapping.from_file(args.mapping) if args.mapping else Mapping()
@@ -118,7 +125,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         frame = queries.records(engine, flt, countries)
         text = export.to_csv(frame) if args.format == "csv" else export.to_json(frame) + "\n"
         if args.out:
-            args.out.write_text(text, encoding="utf-8")
+            try:
+                args.out.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise OcopsError(f"Cannot write {args.out}: {exc.strerror}. Choose a writable --out path.") from exc
         else:
             sys.stdout.write(text)
         return 0
@@ -152,6 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback
         message = f"Unexpected error ({exc.__class__.__name__}: {exc}). Please report it with the command you ran."
         exit_code = 3
+    message = " ".join(message.split())  # one line, whatever a driver's message looked like
     sys.stderr.write(f"error: {message}\n")
     _print({"error": message})
     return exit_code

@@ -94,8 +94,12 @@ def load_settings(
     max_mb = pick("OCOPS_MAX_UPLOAD_MB", "max_upload_mb") or 200
     try:
         max_upload_mb = int(str(max_mb))
+        if max_upload_mb <= 0:
+            raise ValueError(max_mb)
     except ValueError as exc:
-        raise ConfigError(f"OCOPS_MAX_UPLOAD_MB must be a whole number of megabytes, not '{max_mb}'.") from exc
+        raise ConfigError(
+            f"OCOPS_MAX_UPLOAD_MB must be a whole number of megabytes, not '{max_mb}': e.g. 200."
+        ) from exc
     fields: dict[str, object] = {}
     for name in ("countries_file", "regions_file", "crime_areas_file", "sample_file"):
         value = pick(f"OCOPS_{name.upper()}", name)

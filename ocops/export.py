@@ -40,7 +40,10 @@ def to_json(frame: pd.DataFrame) -> str:
 def to_csv(frame: pd.DataFrame) -> str:
     """CSV for spreadsheets: formula-like text neutralised, numbers left as numbers."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # RFC 4180 line ends: Python's csv module quotes a cell only for characters of the
+    # line terminator, so with "\n" alone a cell holding a carriage return was left
+    # unquoted and split the row in two when read back.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(frame.columns)
     for row in frame.itertuples(index=False):
         writer.writerow(["" if (v := _plain(value)) is None else neutralise(v) for value in row])

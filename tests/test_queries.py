@@ -216,8 +216,9 @@ def test_filters_are_normalised_and_echoed(countries: CountryIndex, taxonomy: Ta
     assert flt == queries.Filter(regions=("Africa",), countries=("CIV",), crime_areas=("Drug trafficking",),
                                  operations=("Operation Andes",), since=dt.date(2018, 1, 1),
                                  until=dt.date(2018, 12, 31))
-    assert flt.to_dict() == {"regions": ["Africa"], "countries": ["CIV"], "crime_areas": ["Drug trafficking"],
-                             "operations": ["Operation Andes"], "since": "2018-01-01", "until": "2018-12-31"}
+    # the keys of the contract's `summary` "filters" object (named like the CLI flags)
+    assert flt.to_dict() == {"region": ["Africa"], "country": ["CIV"], "crime_area": ["Drug trafficking"],
+                             "operation": ["Operation Andes"], "since": "2018-01-01", "until": "2018-12-31"}
     assert queries.Filter().to_dict() == {}
 
 

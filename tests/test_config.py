@@ -1,0 +1,92 @@
+"""Settings: precedence (argument > environment > secrets.toml > default), URL spellings, bad values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ocops.config import DATA_DIR, default_database_url, load_settings, normalise_database_url
+from ocops.errors import ConfigError
+
+
+@pytest.fixture
+def secrets(tmp_path: Path) -> Path:
+    path = tmp_path / "secrets.toml"
+    path.write_text('[ocops]\ndatabase_url = "sqlite:////srv/from-secrets.db"\nmax_upload_mb = 50\n'
+                    'load_sample = false\nregions_file = "/srv/regions.csv"\n', encoding="utf-8")
+    return path
+
+
+def test_defaults(tmp_path: Path) -> None:
+    settings = load_settings(env={}, secrets_path=tmp_path / "missing.toml")
+    assert settings.database_url == f"sqlite:///{DATA_DIR / 'ocops.db'}" == default_database_url()
+    assert (settings.max_upload_mb, settings.max_upload_bytes) == (200, 200 * 1024 * 1024)
+    assert settings.load_sample is True
+    assert settings.regions_file == DATA_DIR / "regions.csv"
+
+
+def test_secrets_beat_defaults(secrets: Path) -> None:
+    settings = load_settings(env={}, secrets_path=secrets)
+    assert settings.database_url == "sqlite:////srv/from-secrets.db"
+    assert (settings.max_upload_mb, settings.max_upload_bytes) == (50, 50 * 1024 * 1024)
+    assert settings.load_sample is False
+    assert settings.regions_file == Path("/srv/regions.csv")
+
+
+def test_environment_beats_secrets(secrets: Path) -> None:
+    env = {"OCOPS_DATABASE_URL": "sqlite:////srv/from-env.db", "OCOPS_MAX_UPLOAD_MB": "7",
+           "OCOPS_LOAD_SAMPLE": "yes", "OCOPS_USER": "analyst"}
+    settings = load_settings(env=env, secrets_path=secrets)
+    assert settings.database_url == "sqlite:////srv/from-env.db"
+    assert settings.max_upload_bytes == 7 * 1024 * 1024
+    assert settings.load_sample is True
+    assert settings.user == "analyst"
+    assert settings.regions_file == Path("/srv/regions.csv")  # not in env: secrets still apply
+
+
+def test_argument_beats_environment(secrets: Path) -> None:
+    settings = load_settings(database_url="sqlite:////srv/from-arg.db",
+                             env={"OCOPS_DATABASE_URL": "sqlite:////srv/from-env.db"}, secrets_path=secrets)
+    assert settings.database_url == "sqlite:////srv/from-arg.db"
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("postgres://u:p@db.example:5432/ocops", "postgresql+psycopg://u:p@db.example:5432/ocops"),
+    ("postgresql://u@db/ocops", "postgresql+psycopg://u@db/ocops"),
+    ("postgresql+psycopg://u@db/ocops", "postgresql+psycopg://u@db/ocops"),
+    ("  sqlite:///data/x.db  ", "sqlite:///data/x.db"),
+])
+def test_database_url_spellings(given: str, expected: str, tmp_path: Path) -> None:
+    assert normalise_database_url(given) == expected
+    assert load_settings(database_url=given, env={}, secrets_path=tmp_path / "none.toml").database_url == expected
+
+
+def test_postgres_url_from_the_environment_is_rewritten(tmp_path: Path) -> None:
+    settings = load_settings(env={"OCOPS_DATABASE_URL": "postgres://ocops@db/ocops"}, secrets_path=tmp_path / "x")
+    assert settings.database_url == "postgresql+psycopg://ocops@db/ocops"
+
+
+@pytest.mark.parametrize("url, fragment", [
+    ("mysql://x", "Unsupported database URL 'mysql://...'"),
+    ("   ", "The database URL is empty"),
+])
+def test_unusable_database_url(url: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        normalise_database_url(url)
+    assert fragment in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["lots", "12.5", "-", "0", "-5"])
+def test_bad_max_upload_mb(value: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={"OCOPS_MAX_UPLOAD_MB": value}, secrets_path=tmp_path / "none.toml")
+    assert f"OCOPS_MAX_UPLOAD_MB must be a whole number of megabytes, not '{value}'" in str(caught.value)
+
+
+def test_unreadable_secrets_file(tmp_path: Path) -> None:
+    broken = tmp_path / "secrets.toml"
+    broken.write_text("[ocops\ndatabase_url = ", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env={}, secrets_path=broken)
+    assert str(broken) in str(caught.value)
