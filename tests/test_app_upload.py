@@ -1,0 +1,277 @@
+"""The upload page driven by Streamlit's AppTest: mapping, dry run, import, presets, history and remove.
+
+Figures are added up by hand (see tests/test_uploads.py for the European file's rows):
+valid rows 1-3 give arrests 1234 + 7 + 15 = 1256, seizures 12 + 2 + 4 = 18, victims 3 + 0 + 1 = 4,
+value 12500.5 + 1000.75 = 13501.25; row 5 mapped to "Other" adds arrests 3, seizures 1, victims 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from ocops import queries
+from ocops.importer import list_batches
+from ocops.store import make_engine, open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures"
+EUROPEAN = FIXTURES / "upload_european.csv"
+VICTIMS = Path("/work/shared/realdata/toronto_victims_of_crime.csv")
+KPI_LABELS = ["Records", "Operations", "Countries", "Arrests", "Seizures", "Victims rescued", "Seized value (USD)"]
+
+
+@pytest.fixture(autouse=True)
+def router_runs_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep AppTest running the router on reruns (see tests/test_app_pages.py)."""
+    original = PagesManager.__init__
+
+    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty SQLite store the dashboard uses (no sample)."""
+    url = f"sqlite:///{tmp_path / 'upload.db'}"
+    open_store(url).dispose()
+    monkeypatch.setenv("OCOPS_DATABASE_URL", url)
+    monkeypatch.setenv("OCOPS_LOAD_SAMPLE", "false")
+    monkeypatch.setenv("OCOPS_USER", "tester")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield url
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def _upload_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/upload.py")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _upload(at: AppTest, name: str, data: bytes, mime: str = "text/csv") -> str:
+    at.file_uploader(key="upload_file").set_value((name, data, mime))
+    at.run()
+    assert not at.exception, at.exception
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _button(at: AppTest, label: str):  # noqa: ANN202 - AppTest's Button type is private
+    return next(b for b in at.button if b.label == label)
+
+
+def _table(at: AppTest, column: str):  # noqa: ANN202 - a DataFrame
+    """The first st.dataframe that has ``column`` (AppTest does not expose dataframe keys)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def _totals(url: str) -> dict[str, float]:
+    engine = make_engine(url)
+    try:
+        return queries.totals(queries.load_frame(engine))
+    finally:
+        engine.dispose()
+
+
+def test_map_dry_run_import_and_remove(store: str) -> None:
+    at = _upload_page()
+    assert at.title[0].value == "Upload"
+    assert [c.value for c in at.caption if c.value == "No imports yet."] == ["No imports yet."]
+    digest = _upload(at, EUROPEAN.name, EUROPEAN.read_bytes())
+
+    facts = _metrics(at)
+    assert (facts["Encoding"], facts["Delimiter"], facts["Date order"], facts["Rows"]) == \
+        ("cp1252", "semicolon", "day first", "5")
+    assert at.selectbox(key=f"col:{digest}:Crime Type").value == "crime_area"
+    assert at.selectbox(key=f"col:{digest}:Arrests").value == "arrests"
+    unknown_area = at.selectbox(key=f"val:{digest}:crime_area:Crimes Against the Person")
+    assert unknown_area.value == ""
+    assert at.selectbox(key=f"val:{digest}:country:Atlantis").value == ""
+    unknown_area.set_value("Other")
+    at.run()
+
+    mapping = json.loads(at.code[0].value)
+    assert mapping["values"] == {"crime_area": {"Crimes Against the Person": "Other"}}
+    assert mapping["columns"]["Seized Value USD"] == "seized_value_usd"
+    assert "dayfirst" not in mapping
+    at.selectbox(key=f"dayorder:{digest}").set_value("day-first")
+    at.run()
+    assert json.loads(at.code[0].value)["dayfirst"] is True
+
+    _button(at, "Dry run").click()
+    at.run()
+    figures = _metrics(at)
+    assert [figures[k] for k in ("Rows read", "New", "Updated", "Unchanged", "Rejected")] == ["5", "4", "0", "0", "1"]
+    preview = _table(at, "country_name")
+    assert preview["row"].tolist() == [1, 2, 3, 5]
+    assert preview["arrests"].tolist() == [1234, 7, 15, 3]
+    errors = _table(at, "message")
+    assert errors.values.tolist() == [[4, "country", "Atlantis", "unknown country 'Atlantis'"]]
+    assert list_batches(make_engine(store)) == []
+
+    _button(at, "Import").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == [
+        "Imported upload_european.csv as batch #1: 4 new, 0 updated, 0 unchanged, 1 rejected."]
+    totals = _totals(store)
+    assert (totals["records"], totals["arrests"], totals["seizures"], totals["victims_rescued"]) == (4, 1259, 19, 6)
+    assert totals["seized_value_usd"] == pytest.approx(13501.25)
+    assert totals["seized_kg"] == pytest.approx(1512.75)
+    history = _table(at, "Records now")
+    assert history[["Batch", "File", "User", "Rows read", "New", "Rejected", "Records now"]].values.tolist() == [
+        [1, "upload_european.csv", "tester", 5, 4, 1, 4]]
+
+    # Every page sees the new figures at once: the Overview KPIs (default period: the 12 months to 2024-04-05).
+    at.switch_page("pages/overview.py")
+    at.run()
+    kpis = {m.label: m.value for m in at.metric if m.label in KPI_LABELS}
+    assert kpis == {"Records": "4", "Operations": "3", "Countries": "4", "Arrests": "1,259", "Seizures": "19",
+                    "Victims rescued": "6", "Seized value (USD)": "13,501"}
+
+    at.switch_page("pages/upload.py")
+    at.run()
+    _button(at, "Remove").click()
+    at.run()
+    assert "Remove batch #1 (upload_european.csv)?" in at.warning[-1].value
+    _button(at, "Yes, remove this batch").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert [s.value for s in at.success] == [
+        "Removed batch #1 (upload_european.csv): 4 records removed, 0 restored to their earlier values."]
+    assert _totals(store)["records"] == 0
+    assert list_batches(make_engine(store)) == []
+
+
+def test_all_or_nothing_imports_nothing_when_a_row_is_rejected(store: str) -> None:
+    at = _upload_page()
+    _upload(at, EUROPEAN.name, EUROPEAN.read_bytes())
+    at.radio(key="upload_mode").set_value("All or nothing")
+    at.run()
+    _button(at, "Dry run").click()
+    at.run()
+    assert _metrics(at)["New"] == "0"
+    assert any(i.value.startswith("All or nothing: 2 rejected rows") for i in at.info)
+    _button(at, "Import").click()
+    at.run()
+    assert at.warning[0].value.startswith("Nothing was imported from upload_european.csv")
+    assert _totals(store)["records"] == 0
+    assert list_batches(make_engine(store)) == []
+
+
+def test_binary_and_oversized_files_are_refused_before_any_write(store: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = _upload_page()
+    _upload(at, "scan.csv", b"\x00\x01\x02\x03binary\xff\x00" * 100)
+    assert "looks like a binary file, not text" in at.error[0].value
+    assert not [b for b in at.button if b.label in ("Dry run", "Import")]
+    assert list_batches(make_engine(store)) == []
+
+    monkeypatch.setenv("OCOPS_MAX_UPLOAD_MB", "1")
+    st.cache_resource.clear()
+    at = _upload_page()
+    _upload(at, "big.csv", EUROPEAN.read_bytes() + b"Op;01/01/2024;France;drugs;1;1;1;;;;\r\n" * 40_000)
+    assert "over the 1.0 MB limit" in at.error[0].value
+    assert list_batches(make_engine(store)) == []
+
+
+def test_a_shipped_preset_is_offered_and_applied_in_one_click(store: str) -> None:
+    """Toronto victims of crime: 1,244 rows, all 'Crimes Against the Person', COUNT_ adds up to 272,885."""
+    if not VICTIMS.exists():
+        pytest.skip(f"{VICTIMS} is not present")
+    at = _upload_page()
+    digest = _upload(at, VICTIMS.name, VICTIMS.read_bytes())
+    assert _metrics(at)["Rows"] == "1,244"
+    assert any("Still needed: operation, date, country" in w.value for w in at.warning)
+    _button(at, "Apply preset “Toronto victims of crime”").click()
+    at.run()
+    assert at.selectbox(key=f"col:{digest}:REPORT_YEAR").value == "date"
+    assert at.selectbox(key=f"col:{digest}:_id").value == "ignore"
+    assert at.selectbox(key=f"const:{digest}:country").value == "Canada"
+    assert at.text_input(key=f"const:{digest}:city").value == "Toronto"
+    mapping = json.loads(at.code[0].value)
+    assert mapping["constants"] == {"operation": "Toronto victims of crime (open data format fixture)",
+                                    "country": "Canada", "city": "Toronto"}
+    assert mapping["values"] == {"crime_area": {"Crimes Against the Person": "Other"}}
+    _button(at, "Dry run").click()
+    at.run()
+    assert _metrics(at)["New"] == "1,244" and _metrics(at)["Rejected"] == "0"
+    _button(at, "Import").click()
+    at.run()
+    totals = _totals(store)
+    assert (totals["records"], totals["victims_rescued"], totals["countries"]) == (1244, 272885, 1)
+
+    # The same file again: offered the preset, and a dry run says nothing would change.
+    at = _upload_page()
+    _upload(at, VICTIMS.name, VICTIMS.read_bytes())
+    _button(at, "Apply preset “Toronto victims of crime”").click()
+    at.run()
+    _button(at, "Dry run").click()
+    at.run()
+    assert (_metrics(at)["New"], _metrics(at)["Unchanged"]) == ("0", "1,244")
+
+
+def _messy_workbook() -> bytes:
+    """A European Excel export: French headers, numbers as text with decimal commas, mixed dates."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Opération", "Date", "Pays", "Domaine", "Interpellations", "Valeur (USD)", "Réf. interne"])
+    sheet.append(["Pangea XVII", "25.03.2024", "Belgique", "Stupéfiants", "1.234", "2.500,50", "A-1"])
+    sheet.append(["Pangea XVII", "26/03/2024", "Netherlands", "Médicaments contrefaits", "12", "100", "A-2"])
+    sheet.append(["Pangea XVII", "31/13/2024", "France", "Stupéfiants", "3", "", "A-3"])
+    sheet.append(["Pangea XVII", "27.03.2024", "Belgique", "Stupéfiants", "-2", "", "A-4"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_messy_european_excel_export(store: str) -> None:
+    """Rows by hand: 1 Belgium 1234 arrests, value 2500.5; 2 Netherlands 12 arrests, value 100;
+    3 rejected (31/13/2024 is no date); 4 rejected (-2 arrests). 'Belgique' and the French crime
+    areas are mapped on the page; 'Réf. interne' is kept out of the fields."""
+    at = _upload_page()
+    digest = _upload(at, "export.xlsx", _messy_workbook(),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert (_metrics(at)["Encoding"], _metrics(at)["Delimiter"], _metrics(at)["Rows"]) == \
+        ("xlsx", "(Excel workbook)", "4")
+    assert any("Still needed: crime_area" in w.value for w in at.warning)
+    at.selectbox(key=f"col:{digest}:Domaine").set_value("crime_area")
+    at.selectbox(key=f"col:{digest}:Interpellations").set_value("arrests")
+    at.selectbox(key=f"col:{digest}:Valeur (USD)").set_value("seized_value_usd")
+    at.run()
+    at.selectbox(key=f"val:{digest}:crime_area:Stupéfiants").set_value("Drug trafficking")
+    at.selectbox(key=f"val:{digest}:crime_area:Médicaments contrefaits").set_value(
+        "Illicit goods and counterfeiting")
+    at.selectbox(key=f"val:{digest}:country:Belgique").set_value("Belgium")
+    at.run()
+    _button(at, "Dry run").click()
+    at.run()
+    assert [_metrics(at)[k] for k in ("New", "Rejected")] == ["2", "2"]
+    errors = _table(at, "message")
+    assert errors[["row", "column", "value"]].values.tolist() == [[3, "date", "31/13/2024"],
+                                                                 [4, "arrests", "-2"]]
+    _button(at, "Import").click()
+    at.run()
+    totals = _totals(store)
+    assert (totals["records"], totals["arrests"], totals["countries"]) == (2, 1246, 2)
+    assert totals["seized_value_usd"] == pytest.approx(2600.5)
