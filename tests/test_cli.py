@@ -206,8 +206,6 @@ def test_export_json_keeps_every_text_verbatim(store_url: str, capsys: pytest.Ca
     assert (third["region"], third["batch_id"], third["date"], third["end_date"]) == ("Africa", 1, "2018-10-09", None)
 
 
-@pytest.mark.xfail(strict=True, reason="ocops/ingest/normalise.py collapses whitespace in every text field; "
-                   "CONTRACT.md section 1 says lead_agency/source/notes are stored verbatim")
 def test_export_json_keeps_a_newline_in_notes(store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, store_url, "import", str(TRICKY))[0] == 0
     rows = {row["record_id"]: row for row in json.loads(_exported(capsys, store_url))}

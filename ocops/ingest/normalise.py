@@ -167,10 +167,16 @@ def _source_columns(
     return columns, matched, unmatched, originals
 
 
-def _clean_text(factor: Factor) -> np.ndarray:
-    """Trimmed, inner whitespace collapsed; None for empty (per unique, vectorised)."""
-    text = factor.uniques.str.replace(r"\s+", " ", regex=True).str.strip()
+VERBATIM_FIELDS = frozenset({"lead_agency", "source", "notes"})  # CONTRACT.md section 1: stored verbatim
+
+
+def _clean_text(factor: Factor, verbatim: bool = False) -> np.ndarray:
+    """None for empty; otherwise trimmed with inner whitespace collapsed, or kept as written
+    for the verbatim fields (per unique, vectorised)."""
+    text = factor.uniques if verbatim else factor.uniques.str.replace(r"\s+", " ", regex=True).str.strip()
     array = text.to_numpy(dtype=object)
+    if verbatim:
+        array[np.array([not str(v).strip() for v in array], dtype=bool)] = ""
     array[array == ""] = None
     return array
 
@@ -198,7 +204,7 @@ class Normaliser:
         """Free-text fields; operation is required."""
         for name in TEXT_FIELDS:
             factor = Factor.of(self.src[name])
-            self._set(name, factor, _clean_text(factor))
+            self._set(name, factor, _clean_text(factor, verbatim=name in VERBATIM_FIELDS))
         empty = np.array([v is None for v in self.out["operation"]], dtype=bool)
         self.errors.add("operation", self.src["operation"], empty, "operation is required but empty")
 
