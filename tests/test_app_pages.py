@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pytest
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from ocops.importer import import_path
@@ -26,20 +25,6 @@ from ocops.store import open_store
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "app_operations.csv"
 LABELS = ["Records", "Operations", "Countries", "Arrests", "Seizures", "Victims rescued", "Seized value (USD)"]
-
-
-@pytest.fixture(autouse=True)
-def router_runs_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """AppTest resets Streamlit's "pages/ folder = v1 multipage app" flag before each run, so
-    reruns would execute the page alone, without the router. The running server clears the
-    flag for good at the first st.navigation call; do the same here."""
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 def _store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, load: bool) -> str:

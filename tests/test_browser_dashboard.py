@@ -89,7 +89,10 @@ def test_shared_link_shows_hand_computed_figures_on_every_page(server: str, chro
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page()
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            outside: list[str] = []
+            page.on("request", lambda r: outside.append(r.url)
+                    if urlparse(r.url).hostname not in (None, "127.0.0.1") and r.url.startswith("http") else None)
             page.goto(server + LINK)
             values = page.locator('[data-testid="stMetricValue"]')
             expect(values.nth(6)).to_be_visible(timeout=30_000)
@@ -106,5 +109,16 @@ def test_shared_link_shows_hand_computed_figures_on_every_page(server: str, chro
                 assert query.get("region") == ["Europe"], (title, page.url)
                 assert query.get("since") == ["2018-01-01"] and query.get("until") == ["2018-12-31"], page.url
             assert [values.nth(i).inner_text().strip() for i in range(7)] == EXPECTED
+
+            # a click on the Drug trafficking bar (March 2018) filters on that crime area
+            page.locator('[data-testid="stSidebarNav"] a', has_text="Timeline").first.click()
+            bars = page.locator('[data-testid="stPlotlyChart"]').first.locator(".point path")
+            expect(bars.first).to_be_attached(timeout=30_000)
+            bars.first.click(force=True)
+            page.wait_for_function("() => window.location.search.includes('crime_area=Drug')", timeout=15_000)
+            assert _query(page.url)["crime_area"] == ["Drug trafficking"]
+            assert _query(page.url)["region"] == ["Europe"]
+            _assert_no_error(page)
+            assert outside == [], "the dashboard fetched from the internet"
         finally:
             browser.close()

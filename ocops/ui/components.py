@@ -49,8 +49,9 @@ def caption(context: Context) -> None:
 
 
 def kpi_cards(kpis: Sequence[views.Kpi]) -> None:
-    """The metric cards in one row, thousands separators, delta against the previous period."""
-    for column, kpi in zip(st.columns(len(kpis)), kpis, strict=True):
+    """The metric cards (rows of four), thousands separators, delta against the previous period."""
+    columns = [column for start in range(0, len(kpis), 4) for column in st.columns(4)]
+    for column, kpi in zip(columns, kpis, strict=False):
         column.metric(kpi.label, views.format_number(kpi.value, kpi.measure),
                       views.format_delta(kpi.delta, kpi.measure), border=True,
                       help=None if kpi.delta is None else "Change against the preceding period of equal length")
