@@ -165,7 +165,8 @@ def _values(context: Context, upload: uploads.Upload, choices: dict[str, str], p
         options = ["", *uploads.value_options(field, context.vocabulary)]
         for item in unknown:
             hint = f" (closest: {', '.join(item.suggestions)})" if item.suggestions else ""
-            chosen = st.selectbox(f"“{item.value}” · {item.rows:,} rows{hint}", options,
+            rows = f"{item.rows:,} row" + ("" if item.rows == 1 else "s")
+            chosen = st.selectbox(f"“{item.value}” · {rows}{hint}", options,
                                   key=_key("val", upload, field, item.value),
                                   format_func=lambda o: o or "(not mapped: rows rejected)")
             values.setdefault(field, {})[item.value] = chosen

@@ -1,0 +1,116 @@
+"""The upload page in Debian's Chromium: an import moves the Overview KPIs by exactly the file's totals.
+
+tests/fixtures/upload_european.csv (Windows-1252, semicolons, day-first dates, ``1.234`` thousands,
+``12,5`` decimals) has three valid rows, added up by hand:
+arrests 1234 + 7 + 15 = 1256, seizures 12 + 2 + 4 = 18, victims 3 + 0 + 1 = 4,
+seized value 12500.5 + 1000.75 = 13501.25 USD; rows 4 (Atlantis) and 5 (unknown crime area) are rejected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CHROMIUM_ARGS
+
+ROOT = Path(__file__).resolve().parent.parent
+EUROPEAN = Path(__file__).parent / "fixtures" / "upload_european.csv"
+ADDED = {"Records": 3, "Arrests": 1256, "Seizures": 18, "Victims rescued": 4}
+ADDED_VALUE = 13501.25
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def app_url(tmp_path: Path) -> Iterator[str]:
+    """The dashboard on a fresh SQLite store with the sample loaded, served on a free port."""
+    port = _free_port()
+    env = {**os.environ, "OCOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'ocops.db'}", "OCOPS_LOAD_SAMPLE": "true"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("streamlit did not start within 60 s")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _kpis(page, url: str) -> dict[str, float]:  # noqa: ANN001 - playwright Page
+    """The Overview metric cards over all time, label -> number."""
+    page.goto(f"{url}/?period=all-time")
+    page.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=60_000)
+    page.wait_for_timeout(500)
+    values: dict[str, float] = {}
+    for card in page.locator('[data-testid="stMetric"]').all():
+        label = card.locator('[data-testid="stMetricLabel"]').inner_text().strip()
+        value = card.locator('[data-testid="stMetricValue"]').inner_text().strip()
+        number = re.sub(r"[^\d.\-]", "", value.split(" ")[0])
+        if number:
+            values[label] = float(number)
+    return values
+
+
+def _open_upload(page, url: str, name: str, data: bytes, mime: str) -> None:  # noqa: ANN001
+    page.goto(f"{url}/upload")
+    page.get_by_text("Import history").wait_for(timeout=60_000)  # the page has run: the uploader is live
+    page.locator("input[type=file]").wait_for(state="attached", timeout=60_000)
+    page.set_input_files("input[type=file]", files=[{"name": name, "mimeType": mime, "buffer": data}])
+
+
+def test_import_raises_the_kpis_by_the_file_totals_and_a_binary_file_changes_nothing(
+        chromium: Path, app_url: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        before = _kpis(page, app_url)
+        assert set(ADDED) <= set(before), before
+
+        _open_upload(page, app_url, EUROPEAN.name, EUROPEAN.read_bytes(), "text/csv")
+        page.get_by_text("semicolon", exact=True).wait_for(timeout=60_000)
+        assert page.get_by_text("cp1252", exact=True).is_visible()
+        page.get_by_role("button", name=re.compile(r"Dry run$")).click()
+        page.get_by_text("Validation report: 2 problems in 2 rows").wait_for(timeout=60_000)
+        assert page.get_by_text(re.compile(r"^“Atlantis” · 1 row")).count() == 1  # offered for value mapping
+        page.get_by_role("button", name=re.compile(r"Import$")).click()
+        page.get_by_text(re.compile(r"Imported upload_european\.csv as batch #\d+: 3 new, 0 updated, 0 unchanged, "
+                                    r"2 rejected\.")).wait_for(timeout=60_000)
+
+        after = _kpis(page, app_url)
+        for label, added in ADDED.items():
+            assert after[label] - before[label] == added, (label, before[label], after[label])
+        # Money is shown without decimals: the shown rise may differ from 13,501.25 by rounding only.
+        assert abs(after["Seized value (USD)"] - before["Seized value (USD)"] - ADDED_VALUE) <= 1
+
+        _open_upload(page, app_url, "scan.csv", b"\x00\x01\x02\x03binary\xff\x00" * 100, "text/csv")
+        page.get_by_text("looks like a binary file, not text").wait_for(timeout=60_000)
+        assert page.get_by_role("button", name=re.compile(r"Import$")).count() == 0
+        assert _kpis(page, app_url) == after
+        browser.close()
