@@ -102,7 +102,7 @@ def time_series(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measu
     if chosen.empty:
         return pd.DataFrame(columns=columns)
     if granularity == "week":
-        period = (chosen["date"] - pd.to_timedelta(chosen["date"].dt.weekday, unit="D")).dt.normalize()
+        period = (chosen["date"] - pd.to_timedelta(chosen["date"].dt.day_of_week, unit="D")).dt.normalize()
     else:
         period = chosen["date"].dt.to_period({"month": "M", "quarter": "Q", "year": "Y"}[granularity]).dt.start_time
     period = period.rename("period").astype("datetime64[s]")

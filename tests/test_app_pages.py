@@ -256,3 +256,32 @@ def test_every_page_keeps_the_link(loaded: str) -> None:
         _run(at)
         assert _param(at, "crime_area") == ["Drug trafficking"], page
         assert at.sidebar.multiselect(key="f_crime_area").value == ["Drug trafficking"]
+
+
+def test_downloads_build_the_filtered_records_on_demand(loaded: str) -> None:
+    import io
+
+    import openpyxl
+
+    from ocops.config import load_settings
+    from ocops.geo import load_countries
+    from ocops.importer import Vocabulary
+    from ocops.queries import Filter, load_frame
+    from ocops.taxonomy import load_taxonomy
+    from ocops.ui.data import Context
+    from ocops.ui.downloads import _csv, _xlsx
+
+    engine = open_store(loaded)
+    flt = Filter(operations=("Operation Trigger",))
+    context = Context(load_settings(), engine, Vocabulary(load_countries(), load_taxonomy()), 1,
+                      load_frame(engine), {}, flt, "all-time")
+    lines = _csv(context)().splitlines()
+    assert len(lines) == 4  # header + G-01, G-02, G-03
+    assert lines[0].startswith("record_id,operation,date")
+    assert any("'=Nigeria Police Force" in line for line in lines)  # formula cell neutralised
+    sheet = openpyxl.load_workbook(io.BytesIO(_xlsx(context)())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    arrests = sorted(row[header.index("arrests")] for row in rows[1:])
+    assert arrests == [2, 11, 14]  # numbers stay numbers
+    engine.dispose()

@@ -1,0 +1,136 @@
+"""Page-level figures (ocops.views) against sums done by hand on tests/fixtures/app_operations.csv."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy.engine import Engine
+
+from ocops import queries, views
+from ocops.geo import CountryIndex
+from ocops.importer import Vocabulary, import_path, list_batches
+from ocops.queries import Filter
+
+FIXTURE = Path(__file__).parent / "fixtures" / "app_operations.csv"
+Y2018 = Filter(since=dt.date(2018, 1, 1), until=dt.date(2018, 12, 31))
+EUROPE_2018 = Filter(regions=("Europe",), since=dt.date(2018, 1, 1), until=dt.date(2018, 12, 31))
+
+
+@pytest.fixture
+def loaded(engine: Engine, vocabulary: Vocabulary) -> Engine:
+    """The store (SQLite and PostgreSQL) holding the 21 fixture rows."""
+    assert import_path(engine, FIXTURE, vocabulary).imported == 21
+    return engine
+
+
+@pytest.fixture
+def frame(loaded: Engine) -> pd.DataFrame:
+    return queries.load_frame(loaded)
+
+
+def test_kpis_and_deltas(frame: pd.DataFrame, countries: CountryIndex) -> None:
+    got = {k.measure: (k.value, k.delta) for k in views.kpis(frame, EUROPE_2018, countries)}
+    assert got == {"records": (7, 3), "operations": (5, 2), "countries": (4, 0), "arrests": (40, 31),
+                   "seizures": (116, 111), "victims_rescued": (2, 2), "seized_value_usd": (5165000.0, 3305000.0)}
+    all_time = views.kpis(frame, Filter(), countries)
+    assert [k.delta for k in all_time] == [None] * 7
+    assert [k.value for k in all_time][:4] == [21, 7, 10, 158]
+
+
+def test_quantities(frame: pd.DataFrame, countries: CountryIndex) -> None:
+    assert views.quantities(frame, EUROPE_2018, countries) == {"seized_kg": 200.0, "seized_l": 5000.0,
+                                                                "seized_items": 3035}
+
+
+def test_formatting() -> None:
+    assert views.format_number(5165000.0, "seized_value_usd") == "5,165,000"
+    assert views.format_number(1234) == "1,234"
+    assert views.format_number(2.25) == "2.2"
+    assert views.format_delta(-75000.0, "seized_value_usd") == "-75,000"
+    assert views.format_delta(0) == "±0"
+    assert views.format_delta(None) is None
+
+
+def test_time_series_by_quarter_and_region(frame: pd.DataFrame, countries: CountryIndex) -> None:
+    series = views.time_series(frame, Y2018, countries, "arrests", "quarter", "region")
+    got = {(str(p.date()), s): v for p, s, v in series.itertuples(index=False)}
+    # Q1: L-01..L-04; Q2: G-01, G-02; Q3: N-01; Q4: Andes and Pangea
+    assert got == {("2018-01-01", "Africa"): 9, ("2018-01-01", "Americas"): 30, ("2018-01-01", "Europe"): 14,
+                   ("2018-04-01", "Africa"): 14, ("2018-04-01", "Europe"): 11, ("2018-07-01", "Europe"): 0,
+                   ("2018-10-01", "Africa"): 16, ("2018-10-01", "Americas"): 30, ("2018-10-01", "Europe"): 15}
+
+
+def test_time_series_weeks_count_distinct_operations(frame: pd.DataFrame, countries: CountryIndex) -> None:
+    series = views.time_series(frame, Y2018, countries, "operations", "week", None)
+    got = {str(p.date()): v for p, _s, v in series.itertuples(index=False)}
+    # weeks start on Monday; Andes has records on 3 Dec and 31 Dec 2018 (both Mondays)
+    assert got == {"2018-03-05": 1, "2018-06-18": 1, "2018-07-30": 1, "2018-10-08": 1, "2018-12-03": 1,
+                   "2018-12-31": 1}
+
+
+def test_crosstab_totals_are_distinct(frame: pd.DataFrame, countries: CountryIndex) -> None:
+    table = views.crosstab(frame, Y2018, countries, "countries")
+    # Drug trafficking 2018: FRA, ESP (Europe), COL (Americas), GHA (Africa)
+    assert table.loc["Europe", "Drug trafficking"] == 2
+    assert table.loc["Total", "Drug trafficking"] == 4
+    # Europe 2018: ESP, FRA, DEU, ITA although ESP and FRA appear in two crime areas
+    assert table.loc["Europe", "Total"] == 4
+    assert table.loc["Total", "Total"] == 9
+    arrests = views.crosstab(frame, Y2018, countries, "arrests")
+    assert arrests.loc["Total", "Total"] == 139 and arrests.loc["Americas", "Total"] == 60
+
+
+def test_share_table_and_comparison(frame: pd.DataFrame, countries: CountryIndex) -> None:
+    shares = views.share_table(frame, EUROPE_2018, countries, "crime_area", "arrests").set_index("key")
+    assert shares.loc["Drug trafficking", "current"] == 14
+    assert shares.loc["Drug trafficking", "share_pct"] == 35.0  # 14 / 40
+    assert shares.loc["Drug trafficking", "previous"] == 6
+    assert shares.loc["Drug trafficking", "change_pct"] == 133.3  # (14 - 6) / 6
+    assert pd.isna(shares.loc["People smuggling", "change_pct"])  # nothing before: no percentage
+    comparison = views.period_comparison(frame, EUROPE_2018, countries).set_index("measure")
+    assert comparison.loc["Seized value (USD)", "previous"] == 1860000.0
+    assert comparison.loc["Seized (kg)", "change_pct"] == -42.9  # 200 vs 350
+
+
+def test_operations_table_and_drill_down(loaded: Engine, frame: pd.DataFrame, countries: CountryIndex) -> None:
+    agencies = views.lead_agency_rows(loaded, Y2018, countries)
+    table = views.operations_table(frame, Y2018, countries, agencies).set_index("operation")
+    assert list(table.index) == ["Operation Andes", "Operation Pangea", "Operation Neptune", "Operation Trigger",
+                                 "Operation Lionfish"]
+    andes = table.loc["Operation Andes"]
+    assert (andes["first_date"], andes["last_date"]) == (dt.date(2018, 12, 3), dt.date(2018, 12, 31))
+    assert andes["lead_agencies"] == "DIJIN, Federal Police, Guardia Civil"
+    assert andes["country_names"] == "Brazil, Colombia, Spain"
+    assert (andes["records"], andes["arrests"], andes["victims_rescued"]) == (3, 35, 22)
+    assert table.loc["Operation Trigger", "lead_agencies"] == "=Nigeria Police Force, Carabinieri"
+    per_country, sources = views.operation_detail(frame, Y2018, countries, "Operation Pangea",
+                                                  list_batches(loaded))
+    assert list(per_country["name"]) == ["Nigeria", "Germany", "Kenya", "France"]  # by arrests 12, 7, 4, 3
+    assert sources[["file", "records"]].to_dict("records") == [{"file": "app_operations.csv", "records": 4}]
+
+
+def test_gantt_top_by_measure(frame: pd.DataFrame, countries: CountryIndex) -> None:
+    periods = views.gantt(frame, Filter(), countries, "seizures", top=2)
+    # all time seizures: Pangea 140, Lionfish 22 (4+2+10+3+2+1)
+    assert list(periods["operation"]) == ["Operation Pangea", "Operation Lionfish"]
+    assert list(periods["value"]) == [140, 22]
+    lionfish = periods.iloc[1]
+    assert (lionfish["start"], lionfish["end"]) == (pd.Timestamp("2017-03-06"), pd.Timestamp("2018-03-06"))
+
+
+def test_empty_selection_gives_empty_tables(frame: pd.DataFrame, countries: CountryIndex) -> None:
+    nothing = Filter(crime_areas=("Cybercrime",))
+    assert views.time_series(frame, nothing, countries, "arrests").empty
+    assert views.crosstab(frame, nothing, countries, "arrests").empty
+    assert views.operations_table(frame, nothing, countries).empty
+    assert views.gantt(frame, nothing, countries, "arrests").empty
+    assert [k.value for k in views.kpis(frame, nothing, countries)] == [0, 0, 0, 0, 0, 0, 0.0]
+
+
+def test_data_status(loaded: Engine) -> None:
+    status = views.data_status(loaded)
+    assert status["batches"] == 1 and status["sample_loaded"] is False
+    assert status["last_import"].endswith(" UTC") and len(status["last_import"]) == 20
