@@ -211,6 +211,15 @@ def lead_agency_rows(engine: Engine, flt: Filter, countries: CountryIndex) -> pd
     return queries.records(engine, flt, countries, columns=("operation", "lead_agency"))
 
 
+def operation_end_dates(engine: Engine, flt: Filter, countries: CountryIndex) -> dict[str, Any]:
+    """The latest ``end_date`` per operation among the filtered records (read through ``queries.records``)."""
+    rows = queries.records(engine, flt, countries, columns=("operation", "end_date"))
+    rows = rows[rows["end_date"].notna()]
+    if rows.empty:
+        return {}
+    return {str(k): v for k, v in rows.groupby("operation")["end_date"].max().items()}
+
+
 def latest_operations(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, limit: int = 10) -> pd.DataFrame:
     """The operations with the most recent records (name, dates, countries, arrests, seizures)."""
     table = operations_table(frame, flt, countries)
@@ -235,9 +244,11 @@ def operation_detail(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, 
     return per_country, pd.DataFrame(rows, columns=["batch_id", "file", "imported_at", "records"])
 
 
-def gantt(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure: str, top: int = 50) -> pd.DataFrame:
-    """The ``top`` operations by ``measure``: start, end (exclusive, one day after the last
-    record), main crime area and the measure; largest first."""
+def gantt(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure: str, top: int = 50,
+          end_dates: dict[str, Any] | None = None) -> pd.DataFrame:
+    """The ``top`` operations by ``measure``: start, end (exclusive: one day after the latest
+    record date or ``end_dates[operation]``, from :func:`operation_end_dates`), main crime area
+    and the measure; largest first."""
     chosen = queries.select(frame, flt, countries)
     columns = ["operation", "start", "end", "crime_area", "value"]
     if chosen.empty:
@@ -245,7 +256,11 @@ def gantt(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure: st
     table = queries.grouped(chosen, "operation", countries).rename(columns={"key": "operation", measure: "value"})
     groups = chosen.groupby(chosen["operation"].astype(str), sort=True)
     table["start"] = table["operation"].map(groups["date"].min())
-    table["end"] = table["operation"].map(groups["date"].max()) + pd.Timedelta(days=1)
+    last = table["operation"].map(groups["date"].max())
+    if end_dates:
+        ends = pd.to_datetime(table["operation"].map(end_dates)).astype("datetime64[s]")
+        last = last.where(ends.isna() | (ends < last), ends)
+    table["end"] = last + pd.Timedelta(days=1)
     table["crime_area"] = table["operation"].map(groups["crime_area"].agg(lambda s: s.astype(str).mode().iloc[0]))
     table = table.sort_values(["value", "operation"], ascending=[False, True], kind="stable").head(top)
     return table[columns].reset_index(drop=True)

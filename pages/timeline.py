@@ -6,6 +6,7 @@ from ocops import charts, views
 from ocops.ui import components
 from ocops.ui.data import page_context, view
 from ocops.ui.interaction import filter_on_click
+from ocops.ui.operations import operation_periods
 
 context = page_context()
 st.title("Timeline")
@@ -26,5 +27,5 @@ st.plotly_chart(charts.stacked_bars(series, measure, f"{views.MEASURE_LABELS[mea
                 selection_mode="points")
 st.caption(f"Click a bar to filter on its {views.STACKS[stack_by].lower()}.")
 
-periods = view(context, "gantt", measure, 50)
+periods = operation_periods(context, measure, top=50)
 st.plotly_chart(charts.gantt(periods, measure), key="timeline_gantt")

@@ -285,3 +285,10 @@ def test_downloads_build_the_filtered_records_on_demand(loaded: str) -> None:
     arrests = sorted(row[header.index("arrests")] for row in rows[1:])
     assert arrests == [2, 11, 14]  # numbers stay numbers
     engine.dispose()
+
+
+def test_first_start_loads_the_sample_and_says_so(empty: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OCOPS_LOAD_SAMPLE", "true")
+    at = _run(_app(period="all-time"))
+    assert any("illustrative sample data" in i.value for i in at.info)
+    assert int(_cards(at)["Records"][0].replace(",", "")) > 0

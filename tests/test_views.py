@@ -134,3 +134,12 @@ def test_data_status(loaded: Engine) -> None:
     status = views.data_status(loaded)
     assert status["batches"] == 1 and status["sample_loaded"] is False
     assert status["last_import"].endswith(" UTC") and len(status["last_import"]) == 20
+
+
+def test_gantt_runs_to_the_latest_end_date(loaded: Engine, frame: pd.DataFrame, countries: CountryIndex) -> None:
+    ends = views.operation_end_dates(loaded, Y2018, countries)
+    assert ends["Operation Andes"] == dt.date(2018, 12, 7)  # A-03 on 31 Dec has no end_date
+    assert ends["Operation Lionfish"] == dt.date(2018, 3, 20)
+    periods = views.gantt(frame, Y2018, countries, "arrests", end_dates=ends).set_index("operation")
+    assert periods.loc["Operation Lionfish", "end"] == pd.Timestamp("2018-03-21")
+    assert periods.loc["Operation Andes", "end"] == pd.Timestamp("2019-01-01")  # the 31 Dec record is later
