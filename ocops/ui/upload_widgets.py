@@ -151,7 +151,8 @@ def _constants(context: Context, upload: uploads.Upload, choices: dict[str, str]
     return constants
 
 
-def _values(context: Context, upload: uploads.Upload, choices: dict[str, str], preset: Mapping) -> dict[str, dict[str, str]]:
+def _values(context: Context, upload: uploads.Upload, choices: dict[str, str],
+            preset: Mapping) -> dict[str, dict[str, str]]:
     values: dict[str, dict[str, str]] = {f: dict(m) for f, m in preset.values.items()}
     for field in uploads.VALUE_FIELDS:
         header = next((h for h, c in choices.items() if c == field), None)
@@ -284,7 +285,8 @@ def history(context: Context) -> None:
         return
     st.dataframe(uploads.history_frame(batches), hide_index=True, key="upload_history")
     by_id = {b["batch_id"]: b for b in batches}
-    chosen = st.selectbox("Batch", list(by_id), key="remove_batch_id", format_func=lambda b: uploads.batch_label(by_id[b]))
+    chosen = st.selectbox("Batch", list(by_id), key="remove_batch_id",
+                          format_func=lambda b: uploads.batch_label(by_id[b]))
     if st.session_state.get(_PENDING) != chosen:
         st.button("Remove", key="remove_batch", icon=":material/delete:",
                   on_click=lambda: st.session_state.update({_PENDING: chosen}))
