@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from ocops import export, importer, queries
+from ocops import export, importer, queries, snapshot
 from ocops.config import Settings, load_settings
 from ocops.errors import OcopsError, StoreError
 from ocops.geo import load_countries
@@ -119,7 +119,7 @@ def _run_on_store(engine: Engine, args: argparse.Namespace, settings: Settings) 
     if args.command in ("summary", "export"):
         flt = _filter(args, settings)
         if args.command == "summary":
-            frame = queries.load_frame(engine, flt, countries)
+            frame = snapshot.cached_frame(engine, settings.cache_dir)  # the app's path too
             _print(queries.summary(frame, flt, countries, by=args.by))
             return 0
         frame = queries.records(engine, flt, countries)

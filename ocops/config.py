@@ -29,6 +29,7 @@ class Settings:
     regions_file: Path = DATA_DIR / "regions.csv"
     crime_areas_file: Path = DATA_DIR / "crime_areas.csv"
     sample_file: Path = DATA_DIR / "sample_operations.csv"
+    cache_dir: Path | None = DATA_DIR / "cache"  # local frame copies (ocops.snapshot); None: off
     max_upload_mb: int = 200
     load_sample: bool = True
     user: str = "unknown"
@@ -105,6 +106,10 @@ def load_settings(
         value = pick(f"OCOPS_{name.upper()}", name)
         if value:
             fields[name] = Path(str(value))
+    cache_dir = pick("OCOPS_CACHE_DIR", "cache_dir")
+    if cache_dir is not None:
+        text = str(cache_dir).strip()
+        fields["cache_dir"] = None if text.lower() in {"", "none", "off"} else Path(text)
     load_sample = pick("OCOPS_LOAD_SAMPLE", "load_sample")
     try:
         user = env.get("OCOPS_USER") or getpass.getuser()

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ocops.errors import BadFilter
 from ocops.geo import CountryIndex
@@ -155,35 +155,40 @@ FRAME_EXTRA = ("latitude", "longitude", "city")  # for map points; optional in c
 def load_frame(engine: Engine, flt: Filter | None = None, countries: CountryIndex | None = None) -> pd.DataFrame:
     """The compact analytic frame of the stored records (optionally only those ``flt`` selects).
 
-    Reads through the driver, not the ORM: 1M rows cost a couple of seconds,
-    and ``ocops.snapshot`` keeps a copy per data version so this is paid once.
+    Reads through the driver, not the ORM (1M rows in a couple of seconds);
+    ``ocops.snapshot`` keeps a copy per data version so that cost is paid once.
     """
+    with engine.connect() as conn:
+        return read_frame(conn, flt, countries)
+
+
+def read_frame(conn: Connection, flt: Filter | None = None, countries: CountryIndex | None = None) -> pd.DataFrame:
+    """:func:`load_frame` on an open connection (inside the caller's transaction)."""
     table = Record.__table__
     names = (*FRAME_COLUMNS, *FRAME_EXTRA)
     query = sa.select(*(table.c[name] for name in names))
     if flt is not None and countries is not None:
         query = query.where(*_sql_conditions(flt, countries))
-    with engine.connect() as conn:
-        compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            if conn.dialect.name == "postgresql":
-                buffer = io.BytesIO()
-                with cursor.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)") as copy:
-                    for chunk in copy:
-                        buffer.write(chunk)
-                buffer.seek(0)
-                raw = pd.read_csv(buffer, names=list(names), header=None, keep_default_na=False,
-                                  na_values=[""], dtype={"country": str, "crime_area": str, "operation": str,
-                                                         "seized_kind": str, "city": str})
-                raw["operation"] = raw["operation"].fillna("")
-            else:
-                cursor.execute(str(compiled))
-                rows = cursor.fetchall()
-                columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
-                raw = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in zip(names, columns)})
-        finally:
-            cursor.close()
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if conn.dialect.name == "postgresql":
+            buffer = io.BytesIO()
+            with cursor.copy(f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv)") as copy:
+                for chunk in copy:
+                    buffer.write(chunk)
+            buffer.seek(0)
+            text_columns = {"country": str, "crime_area": str, "operation": str, "seized_kind": str, "city": str}
+            raw = pd.read_csv(buffer, names=list(names), header=None, keep_default_na=False,
+                              na_values=[""], dtype=text_columns)
+            raw["operation"] = raw["operation"].fillna("")
+        else:
+            cursor.execute(str(compiled))
+            rows = cursor.fetchall()
+            columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+            raw = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in zip(names, columns)})
+    finally:
+        cursor.close()
     return compact_frame(raw)
 
 

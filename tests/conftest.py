@@ -27,6 +27,18 @@ CHROMIUM = Path("/usr/bin/chromium")
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Frame copies (ocops.snapshot) go to a temporary folder, not the project's data/."""
+    previous = os.environ.get("OCOPS_CACHE_DIR")
+    os.environ["OCOPS_CACHE_DIR"] = str(tmp_path_factory.mktemp("frame-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("OCOPS_CACHE_DIR", None)
+    else:
+        os.environ["OCOPS_CACHE_DIR"] = previous
+
+
 def require(condition: bool, why: str) -> None:
     """Skip locally, fail in CI, when a real dependency is missing."""
     if condition:

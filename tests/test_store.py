@@ -41,7 +41,9 @@ def test_empty_store_is_migrated_to_head(engine: Engine) -> None:
     assert _revision(engine) == "0001"
     assert TABLES <= set(sa.inspect(engine).get_table_names())
     with engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT key, value FROM meta")).all() == [("data_version", 0)]
+        meta = dict(conn.execute(sa.text("SELECT key, value FROM meta")).all())
+        assert meta["data_version"] == 0 and set(meta) == {"data_version", "store_id"}
+        assert 0 < meta["store_id"] < 2**31
 
 
 def test_upgrading_twice_changes_nothing(store_url: str) -> None:
@@ -50,7 +52,7 @@ def test_upgrading_twice_changes_nothing(store_url: str) -> None:
     try:
         assert _revision(second) == "0001"
         with second.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM meta")).scalar() == 1
+            assert conn.execute(sa.text("SELECT count(*) FROM meta")).scalar() == 2
             assert conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar() == 1
         assert data_version(second) == 0
     finally:
@@ -81,7 +83,7 @@ def test_concurrent_start_up_on_a_fresh_store_all_succeed(store_url: str) -> Non
     try:
         assert _revision(engine) == "0001"
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM meta")).scalar() == 1
+            assert conn.execute(sa.text("SELECT count(*) FROM meta")).scalar() == 2
     finally:
         engine.dispose()
 

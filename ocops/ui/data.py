@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from sqlalchemy.engine import Engine
 
-from ocops import queries, views
+from ocops import queries, snapshot, views
 from ocops.config import Settings, load_settings
 from ocops.geo import CountryIndex, load_countries
 from ocops.importer import Vocabulary, load_sample_if_empty
@@ -79,8 +79,8 @@ def store(url: str, load_sample: bool, sample_file: str, _vocabulary: Vocabulary
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading records…")
-def _frame(store_key: str, version: int, _engine: Engine) -> pd.DataFrame:
-    return queries.load_frame(_engine)
+def _frame(store_key: str, version: int, _engine: Engine, _cache_dir: Path | None) -> pd.DataFrame:
+    return snapshot.cached_frame(_engine, _cache_dir)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -95,7 +95,7 @@ def load_context() -> Context:
     engine = store(config.database_url, config.load_sample, str(config.sample_file), vocab)
     version = data_version(engine)
     key = str(engine.url)
-    return Context(config, engine, vocab, version, _frame(key, version, engine), _status(key, version, engine))
+    return Context(config, engine, vocab, version, _frame(key, version, engine, config.cache_dir), _status(key, version, engine))
 
 
 def publish(context: Context) -> None:

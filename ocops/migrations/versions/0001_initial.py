@@ -5,6 +5,8 @@ Revision ID: 0001
 
 from __future__ import annotations
 
+import secrets
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -92,6 +94,8 @@ def upgrade() -> None:
         sa.Column("value", sa.Integer(), nullable=False),
     )
     op.execute("INSERT INTO meta (key, value) VALUES ('data_version', 0)")
+    # A random id per store: local caches are named by (store id, data version).
+    op.execute(f"INSERT INTO meta (key, value) VALUES ('store_id', {secrets.randbelow(2**31 - 1) + 1})")
 
 
 def downgrade() -> None:

@@ -1,0 +1,59 @@
+"""The local frame copy: named by store id and data version, never stale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.engine import Engine
+
+from ocops import queries
+from ocops.importer import Vocabulary, import_bytes, remove_batch
+from ocops.snapshot import cached_frame
+from ocops.store import open_store
+
+HEADER = "operation,date,country,crime_area,arrests,seized_quantity,seized_unit\n"
+FIRST = HEADER + "Op A,2019-03-01,France,Drug trafficking,5,2,kg\nOp B,2019-04-01,KEN,Wildlife,7,,\n"
+SECOND = HEADER + "Op C,2020-01-01,Peru,People smuggling,11,,\n"
+
+
+def _arrests(frame: pd.DataFrame) -> int:
+    return int(queries.totals(frame)["arrests"])
+
+
+def test_copy_follows_every_change(engine: Engine, vocabulary: Vocabulary, tmp_path: Path) -> None:
+    assert _arrests(cached_frame(engine, tmp_path)) == 0
+    import_bytes(engine, FIRST.encode(), "first.csv", vocabulary)
+    first = cached_frame(engine, tmp_path)
+    assert _arrests(first) == 12 and queries.totals(first)["seized_kg"] == 2
+    files = sorted(p.name for p in tmp_path.glob("*.parquet"))
+    assert len(files) == 1
+    again = cached_frame(engine, tmp_path)  # read back from the copy
+    assert _arrests(again) == 12
+    assert list(again["country"].cat.categories) == ["FRA", "KEN"]
+    report = import_bytes(engine, SECOND.encode(), "second.csv", vocabulary)
+    assert _arrests(cached_frame(engine, tmp_path)) == 23
+    remove_batch(engine, report.batch_id)  # type: ignore[arg-type]
+    assert _arrests(cached_frame(engine, tmp_path)) == 12
+    assert len(list(tmp_path.glob("*.parquet"))) == 1  # older versions are deleted
+
+
+def test_two_stores_never_share_a_copy(store_url: str, vocabulary: Vocabulary, tmp_path: Path) -> None:
+    one = open_store(store_url)
+    other = open_store(f"sqlite:///{tmp_path / 'other.db'}")
+    import_bytes(one, FIRST.encode(), "first.csv", vocabulary)
+    import_bytes(other, SECOND.encode(), "second.csv", vocabulary)  # same data version, other data
+    assert _arrests(cached_frame(one, tmp_path)) == 12
+    assert _arrests(cached_frame(other, tmp_path)) == 11
+    one.dispose()
+    other.dispose()
+
+
+def test_a_broken_copy_is_replaced_and_no_folder_means_no_copy(engine: Engine, vocabulary: Vocabulary,
+                                                                tmp_path: Path) -> None:
+    import_bytes(engine, FIRST.encode(), "first.csv", vocabulary)
+    cached_frame(engine, tmp_path)
+    (copy,) = tmp_path.glob("*.parquet")
+    copy.write_bytes(b"not parquet")
+    assert _arrests(cached_frame(engine, tmp_path)) == 12
+    assert _arrests(cached_frame(engine, None)) == 12
