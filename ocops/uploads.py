@@ -251,15 +251,22 @@ BATCH_COLUMNS: dict[str, str] = {
 }
 
 
+def _when(value: Any) -> str:
+    """A batch time to the second: '2024-05-01 10:00:00' (SQLite and PostgreSQL spell it differently)."""
+    return str(value).replace("T", " ")[:19]
+
+
 def history_frame(batches: list[dict[str, Any]]) -> pd.DataFrame:
     """Batches (from ``importer.list_batches``) as the history table."""
     frame = pd.DataFrame(batches, columns=list(BATCH_COLUMNS))
+    frame["created_at"] = frame["created_at"].map(_when)
     return frame.rename(columns=BATCH_COLUMNS)
 
 
 def batch_label(batch: dict[str, Any]) -> str:
     """A batch in one line, for the removal selectbox."""
-    return f"#{batch['batch_id']} · {batch['filename']} · {batch['created_at']} · {batch['current_records']:,} records"
+    return (f"#{batch['batch_id']} · {batch['filename']} · {_when(batch['created_at'])} · "
+            f"{batch['current_records']:,} records")
 
 
 def removal_message(removal: Removal) -> str:

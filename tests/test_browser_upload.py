@@ -1,4 +1,5 @@
-"""The upload page in Debian's Chromium: an import moves the Overview KPIs by exactly the file's totals.
+"""The upload page in Debian's Chromium: an import moves the Overview KPIs by exactly the file's totals,
+Remove moves them back.
 
 tests/fixtures/upload_european.csv (Windows-1252, semicolons, day-first dates, ``1.234`` thousands,
 ``12,5`` decimals) has three valid rows, added up by hand:
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EUROPEAN = Path(__file__).parent / "fixtures" / "upload_european.csv"
 ADDED = {"Records": 3, "Arrests": 1256, "Seizures": 18, "Victims rescued": 4}
 ADDED_VALUE = 13501.25
+SCREENSHOT = Path(os.environ.get("OCOPS_SCREENSHOTS", "/tmp")) / "upload_page.png"
 
 
 def _free_port() -> int:
@@ -113,4 +115,13 @@ def test_import_raises_the_kpis_by_the_file_totals_and_a_binary_file_changes_not
         page.get_by_text("looks like a binary file, not text").wait_for(timeout=60_000)
         assert page.get_by_role("button", name=re.compile(r"Import$")).count() == 0
         assert _kpis(page, app_url) == after
+
+        # Undo: the newest batch (this import) is preselected; Remove asks first, then the KPIs are back.
+        page.goto(f"{app_url}/upload")
+        page.get_by_role("button", name=re.compile(r"Remove$")).click()
+        page.get_by_role("button", name=re.compile(r"Yes, remove this batch$")).click()
+        page.get_by_text(re.compile(r"Removed batch #\d+ \(upload_european\.csv\): 3 records removed")).wait_for(
+            timeout=60_000)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        assert _kpis(page, app_url) == before
         browser.close()

@@ -190,9 +190,11 @@ def test_messages_and_history() -> None:
     table = uploads.history_frame([batch])
     assert table.columns.tolist() == ["Batch", "File", "Imported at (UTC)", "User", "Rows read", "New", "Updated",
                                       "Unchanged", "Rejected", "Records now"]
-    assert table.iloc[0].tolist() == [3, "a.csv", "2024-05-01T10:00:00", "ana", 1500, 1200, 0, 0, 300, 1200]
+    assert table.iloc[0].tolist() == [3, "a.csv", "2024-05-01 10:00:00", "ana", 1500, 1200, 0, 0, 300, 1200]
     assert uploads.history_frame([]).empty
-    assert uploads.batch_label(batch) == "#3 · a.csv · 2024-05-01T10:00:00 · 1,200 records"
+    assert uploads.batch_label(batch) == "#3 · a.csv · 2024-05-01 10:00:00 · 1,200 records"
+    assert uploads.history_frame([{**batch, "created_at": "2024-05-01 10:00:00.289670"}]).iloc[0, 2] == \
+        "2024-05-01 10:00:00"
     assert uploads.removal_message(Removal(3, "a.csv", removed=1199, restored=1)) == \
         "Removed batch #3 (a.csv): 1,199 records removed, 1 restored to their earlier values."
 
