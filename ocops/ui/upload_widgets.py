@@ -63,11 +63,12 @@ def uploaded_file(context: Context) -> uploads.Upload | None:
 def file_facts(upload: uploads.Upload) -> None:
     """What was detected: encoding, delimiter, date order, rows."""
     facts = upload.inspection
-    order = {True: "day first", False: "month first", None: "no ambiguous dates"}[facts.dayfirst_guess]
-    cells = (("Encoding", facts.encoding), ("Delimiter", facts.delimiter or "(Excel workbook)"),
-             ("Date order", order), ("Rows", f"{facts.rows:,}"))
-    for column, (label, value) in zip(st.columns(len(cells)), cells, strict=True):
-        column.metric(label, value)
+    order = {True: "day first", False: "month first", None: "n/a"}[facts.dayfirst_guess]
+    cells = (("Encoding", facts.encoding, None), ("Delimiter", facts.delimiter or "none", "An Excel workbook has none"),
+             ("Date order", order, "n/a: no slash date like 03/04/2024 whose order is ambiguous"),
+             ("Rows", f"{facts.rows:,}", "Data rows, without the header"))
+    for column, (label, value, hint) in zip(st.columns(len(cells)), cells, strict=True):
+        column.metric(label, value, help=hint)
 
 
 def _widget_state(upload: uploads.Upload, context: Context, mapping: Mapping) -> dict[str, Any]:
