@@ -167,7 +167,7 @@ def country_layers(table: pd.DataFrame, measure: str, bins: Sequence[LegendBin],
                  "line": [20, 20, 20] if iso3 in chosen else [255, 255, 255],
                  "width": 3 if iso3 in chosen else 0.5,
                  "tip": _tip(country.name, country.region, row)}
-        features.append({"type": "Feature", "geometry": feature["geometry"], "properties": props})
+        features += [{"type": "Feature", "geometry": part, "properties": props} for part in _polygons(feature["geometry"])]
     small = []
     for iso3, row in rows.items():
         if iso3 in drawn:
@@ -186,6 +186,14 @@ def country_layers(table: pd.DataFrame, measure: str, bins: Sequence[LegendBin],
                   stroked=True, get_position=["lon", "lat"], get_fill_color="fill", get_line_color="line",
                   get_line_width="width", line_width_units="'pixels'", get_radius=6, radius_units="'pixels'"),
     ]
+
+
+def _polygons(geometry: dict) -> list[dict]:
+    """A MultiPolygon as separate Polygons: with MultiPolygon features in the layer, clicks
+    in Streamlit's deck.gl pick nothing (hover still works); plain Polygons click fine."""
+    if geometry["type"] != "MultiPolygon":
+        return [geometry]
+    return [{"type": "Polygon", "coordinates": rings} for rings in geometry["coordinates"]]
 
 
 def place_points(raw: pd.DataFrame, countries: CountryIndex, gazetteer: Gazetteer,
@@ -245,7 +253,8 @@ def _point_rows(points: pd.DataFrame, measure: str) -> list[dict]:
         extra = f" (+{r.places - 1} nearby places)" if r.places > 1 else ""
         tip = "\n".join([f"{r.label}{extra}"] + [f"{label}: {_fmt(float(getattr(r, m)))}"
                                                  for m, label in MAP_MEASURES.items()])
-        rows.append({"lon": float(r.lon), "lat": float(r.lat), "w": float(getattr(r, measure)), "tip": tip})
+        rows.append({"lon": float(r.lon), "lat": float(r.lat), "w": float(getattr(r, measure)), "tip": tip,
+                     "iso3": str(r.country)})
     return rows
 
 
@@ -364,10 +373,10 @@ def legend_html(bins: Sequence[LegendBin], measure: str) -> str:
 
 
 def clicked_iso3(selection: Mapping | None) -> str | None:
-    """The ISO3 code of the country a ``st.pydeck_chart`` selection picked (boundary or
-    small-country point), or None when it picked something else or nothing."""
+    """The ISO3 code of the country a ``st.pydeck_chart`` selection picked (boundary,
+    small-country point, or a record point: its country), or None for anything else."""
     objects = (selection or {}).get("objects") or {}
-    for layer in (COUNTRY_LAYER, SMALL_COUNTRY_LAYER):
+    for layer in (COUNTRY_LAYER, SMALL_COUNTRY_LAYER, POINT_LAYER):
         for obj in objects.get(layer) or []:
             iso3 = (obj.get("properties") or {}).get("iso3") or obj.get("iso3")
             if iso3:
@@ -383,3 +392,17 @@ def toggle_country(current: Sequence[str], iso3: str) -> tuple[str, ...]:
 def deck_bytes(deck: pdk.Deck) -> int:
     """Size in bytes of the deck JSON Streamlit would send (compact separators)."""
     return len(deck.to_json().encode())
+
+
+def operations_in(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) -> list[str]:
+    """The operations with records in ``flt``, sorted (choices for the links of one operation)."""
+    return sorted(str(o) for o in select(frame, flt, countries)["operation"].unique())
+
+
+def placement_line(placement: Placement) -> str:
+    """How the records on the map were placed, in words."""
+    total = placement.by_coordinates + placement.by_city + placement.by_centroid
+    grid = f"; shown on a {placement.cell_degrees:g}° grid" if placement.cell_degrees > GRID_STEPS[0] else ""
+    return (f"{total:,} records placed: {placement.by_coordinates:,} by their coordinates, "
+            f"{placement.by_city:,} by city (offline gazetteer), {placement.by_centroid:,} at the "
+            f"country's point{grid}.")

@@ -140,7 +140,9 @@ def test_click_selection_to_country() -> None:
     assert maps.clicked_iso3({"indices": {"countries": [60]}, "objects": {"countries": [feature]}}) == "FRA"
     assert maps.clicked_iso3({"indices": {"small-countries": [0]},
                               "objects": {"small-countries": [{"iso3": "SGP"}]}}) == "SGP"
-    assert maps.clicked_iso3({"indices": {"records": [0]}, "objects": {"records": [{"w": 3}]}}) is None
+    assert maps.clicked_iso3({"indices": {"records": [0]}, "objects": {"records": [{"w": 3, "iso3": "DEU"}]}}) == "DEU"
+    assert maps.clicked_iso3({"indices": {"operation-links": [0]},
+                              "objects": {"operation-links": [{"width": 3}]}}) is None
     assert maps.clicked_iso3({"indices": {}, "objects": {}}) is None
     assert maps.toggle_country(("DEU",), "FRA") == ("DEU", "FRA")
     assert maps.toggle_country(("DEU", "FRA"), "DEU") == ("FRA",)

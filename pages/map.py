@@ -1,0 +1,53 @@
+"""Map: the chosen measure per country, record points, operation links; a click filters by country."""
+
+import pandas as pd
+import streamlit as st
+
+from ocops import maps, queries
+from ocops.gazetteer import load_gazetteer
+from ocops.ui import components
+from ocops.ui.data import page_context
+from ocops.ui.map_select import CLICKS, country_click_handler
+
+STYLES = {"points": "Points", "hexagons": "Hexagons", "heat": "Heat map", None: "No points"}
+
+
+@st.cache_data(max_entries=16, show_spinner="Placing records…")
+def located(store_key: str, version: int, flt: queries.Filter, _engine, _countries) -> pd.DataFrame:  # noqa: ANN001
+    """Per-location totals of the filter, grouped in SQL (cached per data version and filter)."""
+    return queries.points(_engine, flt, _countries)
+
+
+context = page_context()
+st.title("Map")
+components.caption(context)
+components.require_data(context)
+
+measure_col, style_col, links_col, operation_col = st.columns([2, 2, 1, 3])
+measure = measure_col.selectbox("Measure", list(maps.MAP_MEASURES), format_func=maps.MAP_MEASURES.get,
+                                key="map_measure")
+style = style_col.selectbox("Records", list(STYLES), format_func=STYLES.get, key="map_points")
+show_links = links_col.toggle("Links", key="map_links")
+operation = operation_col.selectbox(
+    "Links of", [None, *maps.operations_in(context.frame, context.flt, context.countries)],
+    format_func=lambda o: "All operations in the filter" if o is None else o, key="map_operation",
+    disabled=not show_links)
+
+options = maps.MapOptions(measure=measure, point_style=style, links=show_links, operation=operation,
+                          selected=context.flt.countries)
+raw = located(context.store_key, context.version, context.flt, context.engine, context.countries) if style else None
+world = maps.world_map(context.frame, context.flt, context.countries, options, raw,
+                       load_gazetteer() if style else None)
+
+st.markdown(maps.legend_html(world.legend, measure), unsafe_allow_html=True)
+chart_key = f"map_{st.session_state.get(CLICKS, 0)}"
+st.pydeck_chart(world.deck, on_select=country_click_handler(chart_key), selection_mode="single-object",
+                key=chart_key, height=560, alt=f"World map of {maps.MAP_MEASURES[measure].lower()} by country")
+notes = ["Click a country to add it to the country filter (click again to remove it); "
+         "selected countries have a dark outline."]
+if world.placement is not None:
+    notes.append(maps.placement_line(world.placement))
+if show_links:
+    notes.append(f"{world.links} country pairs linked by shared operations; arc width = "
+                 f"{maps.MAP_MEASURES[measure].lower()} of both countries in those operations.")
+st.caption(" ".join(notes))
