@@ -239,7 +239,8 @@ def operation_detail(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, 
     counts = chosen["batch_id"].value_counts().sort_index()
     by_id = {b["batch_id"]: b for b in batches}
     rows = [{"batch_id": int(batch_id), "file": by_id.get(batch_id, {}).get("filename", "(removed)"),
-             "imported_at": by_id.get(batch_id, {}).get("created_at", ""), "records": int(n)}
+             "imported_at": _minutes(by_id[batch_id]["created_at"]) if batch_id in by_id else "",
+             "records": int(n)}
             for batch_id, n in counts.items()]
     return per_country, pd.DataFrame(rows, columns=["batch_id", "file", "imported_at", "records"])
 
