@@ -149,7 +149,7 @@ def _sql_conditions(flt: Filter, countries: CountryIndex) -> list[sa.ColumnEleme
     return conditions
 
 
-FRAME_EXTRA = ("latitude", "longitude", "city")  # for map points; optional in compact_frame
+FRAME_EXTRA = ("latitude", "longitude", "city", "end_date", "lead_agency")  # maps and operations; optional
 
 
 def load_frame(engine: Engine, flt: Filter | None = None, countries: CountryIndex | None = None) -> pd.DataFrame:
@@ -178,7 +178,8 @@ def read_frame(conn: Connection, flt: Filter | None = None, countries: CountryIn
                 for chunk in copy:
                     buffer.write(chunk)
             buffer.seek(0)
-            text_columns = {"country": str, "crime_area": str, "operation": str, "seized_kind": str, "city": str}
+            text_columns = {name: str for name in ("country", "crime_area", "operation", "seized_kind", "city",
+                                                   "end_date", "lead_agency")}
             raw = pd.read_csv(buffer, names=list(names), header=None, keep_default_na=False,
                               na_values=[""], dtype=text_columns)
             raw["operation"] = raw["operation"].fillna("")
@@ -219,6 +220,9 @@ def compact_frame(raw: pd.DataFrame) -> pd.DataFrame:
         frame["latitude"] = pd.to_numeric(raw["latitude"], errors="coerce").to_numpy(dtype="float64")
         frame["longitude"] = pd.to_numeric(raw["longitude"], errors="coerce").to_numpy(dtype="float64")
         frame["city"] = pd.Categorical(raw["city"].astype(object).where(raw["city"].notna(), None))
+        ends = pd.to_datetime(raw["end_date"].astype(object), format="ISO8601", errors="coerce")
+        frame["end_date"] = ends.astype("datetime64[s]").to_numpy()
+        frame["lead_agency"] = pd.Categorical(raw["lead_agency"].astype(object).where(raw["lead_agency"].notna(), None))
     return frame
 
 
@@ -309,11 +313,11 @@ def group_codes(frame: pd.DataFrame, by: str, countries: CountryIndex | None) ->
 
 def _distinct_per_group(codes: np.ndarray, groups: int, column: pd.Series) -> np.ndarray:
     values = column.cat.codes.to_numpy().astype(np.int64)
-    size = len(column.cat.categories)
-    if groups * size <= 20_000_000:
-        seen = np.zeros((groups, max(size, 1)), dtype=bool)
-        seen[codes, values] = True
-        return seen.sum(axis=1)
+    size = max(len(column.cat.categories), 1)
+    if groups * size <= 50_000_000:  # a presence table: no sorting, one scatter
+        seen = np.zeros(groups * size, dtype=bool)
+        seen[codes * size + values] = True
+        return seen.reshape(groups, size).sum(axis=1)
     pairs = np.unique(codes * size + values)
     return np.bincount(pairs // size, minlength=groups)
 
@@ -328,6 +332,15 @@ def measure_per_group(frame: pd.DataFrame, codes: np.ndarray, groups: int, measu
     return np.rint(sums).astype(np.int64) if measure in INT_MEASURES else sums
 
 
+def measure_matrix(frame: pd.DataFrame, rows: np.ndarray, n_rows: int, columns: np.ndarray, n_columns: int,
+                   measure: str) -> tuple[np.ndarray, np.ndarray]:
+    """``measure`` and the record count per (row code, column code) cell, as two 2-D arrays."""
+    cells = rows * n_columns + columns
+    values = measure_per_group(frame, cells, n_rows * n_columns, measure).reshape(n_rows, n_columns)
+    counts = np.bincount(cells, minlength=n_rows * n_columns).reshape(n_rows, n_columns)
+    return values, counts
+
+
 def grouped(frame: pd.DataFrame, by: str, countries: CountryIndex | None) -> pd.DataFrame:
     """Every measure per group, one row per key, sorted by key (month keys as YYYY-MM)."""
     columns = ["key", *MEASURES]
@@ -338,7 +351,9 @@ def grouped(frame: pd.DataFrame, by: str, countries: CountryIndex | None) -> pd.
     for measure in MEASURES:
         table[measure] = measure_per_group(frame, codes, len(labels), measure)
     table = table[table["records"] > 0]
-    return table.sort_values("key", kind="stable").reset_index(drop=True)[columns]
+    if labels != sorted(labels):
+        table = table.sort_values("key", kind="stable")
+    return table.reset_index(drop=True)[columns]
 
 
 def summary(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, by: str | None = None) -> dict[str, Any]:

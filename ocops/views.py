@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
 
@@ -29,7 +30,7 @@ KPI_MEASURES: tuple[str, ...] = ("records", "operations", "countries", "arrests"
 QUANTITY_MEASURES: tuple[str, ...] = ("seized_kg", "seized_l", "seized_items")
 TIMELINE_MEASURES: tuple[str, ...] = ("arrests", "seizures", "victims_rescued", "records", "seized_value_usd")
 DISTINCT_MEASURES = frozenset({"operations", "countries"})
-GRANULARITIES: dict[str, str] = {"week": "W-SUN", "month": "MS", "quarter": "QS", "year": "YS"}
+GRANULARITIES: tuple[str, ...] = ("week", "month", "quarter", "year")  # weeks start on Monday
 STACKS: dict[str, str] = {"crime_area": "Crime area", "region": "Region"}
 TOTAL = "Total"
 
@@ -78,19 +79,28 @@ def format_delta(value: float | None, measure: str = "") -> str | None:
     return sign + format_number(abs(value), measure)
 
 
-def _measure(groups: Any, measure: str) -> pd.Series:
-    """``measure`` per group of a pandas GroupBy: size, distinct count or sum."""
-    if measure == "records":
-        return groups.size()
-    if measure == "operations":
-        return groups["operation"].nunique()
-    if measure == "countries":
-        return groups["country"].nunique()
-    return groups[measure].sum()
+def _period_codes(chosen: pd.DataFrame, granularity: str) -> tuple[np.ndarray, list[pd.Timestamp]]:
+    """Integer period per row (week/month/quarter/year) and the first day of each period."""
+    if granularity == "week":
+        days = chosen["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+        index = (days - (days + 3) % 7 - 4) // 7  # weeks start on Monday; 1970-01-05 (day 4) was one
+        first = int(index.min())
+        starts = [pd.Timestamp(np.datetime64((first + i) * 7 + 4, "D")) for i in range(int(index.max()) - first + 1)]
+        return index - first, starts
+    yyyymm = chosen["month"].to_numpy().astype(np.int64)
+    months = (yyyymm // 100) * 12 + (yyyymm % 100) - 1
+    step = {"month": 1, "quarter": 3, "year": 12}[granularity]
+    index = months // step
+    first = int(index.min())
+    starts = [pd.Timestamp(year=(m := (first + i) * step) // 12, month=m % 12 + 1, day=1)
+              for i in range(int(index.max()) - first + 1)]
+    return index - first, starts
 
 
-def _stack_column(frame: pd.DataFrame, stack_by: str, countries: CountryIndex) -> pd.Series:
-    return queries.with_region(frame, countries) if stack_by == "region" else frame[stack_by]
+def _stack_codes(chosen: pd.DataFrame, stack_by: str | None, countries: CountryIndex) -> tuple[np.ndarray, list[str]]:
+    if not stack_by:
+        return np.zeros(len(chosen), dtype=np.int64), [TOTAL]
+    return queries.group_codes(chosen, stack_by, countries)
 
 
 def time_series(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure: str,
@@ -101,15 +111,15 @@ def time_series(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measu
     columns = ["period", "stack", "value"]
     if chosen.empty:
         return pd.DataFrame(columns=columns)
-    if granularity == "week":
-        period = (chosen["date"] - pd.to_timedelta(chosen["date"].dt.day_of_week, unit="D")).dt.normalize()
-    else:
-        period = chosen["date"].dt.to_period({"month": "M", "quarter": "Q", "year": "Y"}[granularity]).dt.start_time
-    period = period.rename("period").astype("datetime64[s]")
-    stack = (_stack_column(chosen, stack_by, countries).astype(str) if stack_by
-             else pd.Series(TOTAL, index=chosen.index)).rename("stack")
-    values = _measure(chosen.groupby([period, stack], observed=True, sort=True), measure)
-    table = values.rename("value").reset_index()
+    periods, starts = _period_codes(chosen, granularity)
+    stacks, labels = _stack_codes(chosen, stack_by, countries)
+    values, counts = queries.measure_matrix(chosen, periods, len(starts), stacks, len(labels), measure)
+    period_index, stack_index = np.nonzero(counts)
+    table = pd.DataFrame({
+        "period": pd.to_datetime([starts[i] for i in period_index]).astype("datetime64[s]"),
+        "stack": [labels[j] for j in stack_index],
+        "value": values[period_index, stack_index],
+    })
     return table.sort_values(["period", "stack"], kind="stable").reset_index(drop=True)[columns]
 
 
@@ -134,13 +144,16 @@ def crosstab(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure:
     chosen = queries.select(frame, flt, countries)
     if chosen.empty:
         return pd.DataFrame()
-    region = queries.with_region(chosen, countries).astype(str).rename("region")
-    area = chosen["crime_area"].astype(str).rename("crime_area")
-    cells = _measure(chosen.groupby([region, area], sort=True), measure).unstack(fill_value=0)
-    cells[TOTAL] = _measure(chosen.groupby(region, sort=True), measure)
-    column_totals = _measure(chosen.groupby(area, sort=True), measure)
-    column_totals[TOTAL] = queries.totals(chosen)[measure]
-    cells.loc[TOTAL] = column_totals
+    regions, region_labels = queries.group_codes(chosen, "region", countries)
+    areas, area_labels = queries.group_codes(chosen, "crime_area", countries)
+    values, counts = queries.measure_matrix(chosen, regions, len(region_labels), areas, len(area_labels), measure)
+    used_rows, used_columns = counts.sum(axis=1) > 0, counts.sum(axis=0) > 0
+    cells = pd.DataFrame(values[np.ix_(used_rows, used_columns)],
+                         index=[r for r, used in zip(region_labels, used_rows) if used],
+                         columns=[a for a, used in zip(area_labels, used_columns) if used])
+    cells[TOTAL] = queries.measure_per_group(chosen, regions, len(region_labels), measure)[used_rows]
+    column_totals = list(queries.measure_per_group(chosen, areas, len(area_labels), measure)[used_columns])
+    cells.loc[TOTAL] = [*column_totals, queries.totals(chosen)[measure]]
     cells.index.name, cells.columns.name = "Region", "Crime area"
     return cells
 
@@ -175,49 +188,66 @@ def period_comparison(frame: pd.DataFrame, flt: Filter, countries: CountryIndex)
     return pd.DataFrame(rows)
 
 
-def _names(values: pd.Series) -> str:
-    return ", ".join(sorted({str(v) for v in values if v}))
+def _names_per_operation(chosen: pd.DataFrame, column: str, label: Any = str) -> dict[int, str]:
+    """Operation code -> the sorted, comma-joined distinct values of ``column`` among its records."""
+    operations = chosen["operation"].cat.codes.to_numpy().astype(np.int64)
+    values = chosen[column].cat.codes.to_numpy().astype(np.int64)
+    categories = chosen[column].cat.categories
+    size = len(categories) + 1
+    n_operations = len(chosen["operation"].cat.categories)
+    if n_operations * size <= 50_000_000:  # presence table instead of sorting 1M pairs
+        seen = np.zeros(n_operations * size, dtype=bool)
+        seen[operations * size + values + 1] = True
+        pairs = np.flatnonzero(seen)
+    else:
+        pairs = np.unique(operations * size + values + 1)
+    names: dict[int, set[str]] = {}
+    for operation, value in zip((pairs // size).tolist(), (pairs % size - 1).tolist(), strict=True):
+        bucket = names.setdefault(operation, set())
+        if value >= 0 and str(categories[value]):
+            bucket.add(label(categories[value]))
+    return {k: ", ".join(sorted(v)) for k, v in names.items()}
 
 
-def operations_table(frame: pd.DataFrame, flt: Filter, countries: CountryIndex,
-                     lead_agencies: pd.DataFrame | None = None) -> pd.DataFrame:
+def _operation_facts(chosen: pd.DataFrame) -> pd.DataFrame:
+    """Per operation code present: first date, last record date, latest end date, main crime area."""
+    codes = chosen["operation"].cat.codes.to_numpy()
+    dates = pd.Series(chosen["date"].to_numpy())
+    facts = pd.DataFrame({"first": dates.groupby(codes).min(), "last": dates.groupby(codes).max()})
+    if "end_date" in chosen:
+        facts["end"] = pd.Series(chosen["end_date"].to_numpy()).groupby(codes).max()
+    else:
+        facts["end"] = pd.NaT
+    areas, area_labels = queries.group_codes(chosen, "crime_area", None)
+    n_operations = len(chosen["operation"].cat.categories)
+    _, counts = queries.measure_matrix(chosen, codes.astype(np.int64), n_operations, areas, len(area_labels), "records")
+    facts["crime_area"] = [area_labels[i] for i in counts[facts.index.to_numpy()].argmax(axis=1)]
+    facts["operation"] = [str(chosen["operation"].cat.categories[i]) for i in facts.index]
+    return facts
+
+
+def operations_table(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) -> pd.DataFrame:
     """One row per operation: name, first and last date, lead agencies, countries, crime areas
-    and every measure; latest first. ``lead_agencies`` has columns operation, lead_agency
-    (from :func:`lead_agency_rows`)."""
+    and every measure; latest first."""
     chosen = queries.select(frame, flt, countries)
     table = queries.grouped(chosen, "operation", countries).rename(columns={"key": "operation"})
     if table.empty:
         return table
-    groups = chosen.groupby(chosen["operation"].astype(str), sort=True)
+    facts = _operation_facts(chosen)
+    agencies = _names_per_operation(chosen, "lead_agency") if "lead_agency" in chosen else {}
+    names = _names_per_operation(chosen, "country", lambda iso3: countries.get(iso3).name)
+    areas = _names_per_operation(chosen, "crime_area")
     info = pd.DataFrame({
-        "first_date": groups["date"].min().dt.date,
-        "last_date": groups["date"].max().dt.date,
-        "country_names": groups["country"].agg(lambda s: ", ".join(sorted({countries.get(c).name for c in s}))),
-        "crime_areas": groups["crime_area"].agg(_names),
+        "operation": facts["operation"],
+        "first_date": facts["first"].dt.date, "last_date": facts["last"].dt.date,
+        "lead_agencies": [agencies.get(code, "") for code in facts.index],
+        "country_names": [names.get(code, "") for code in facts.index],
+        "crime_areas": [areas.get(code, "") for code in facts.index],
     })
-    if lead_agencies is not None and not lead_agencies.empty:
-        info["lead_agencies"] = lead_agencies.groupby("operation", sort=True)["lead_agency"].agg(_names)
-    else:
-        info["lead_agencies"] = ""
-    info["lead_agencies"] = info["lead_agencies"].fillna("")
-    table = table.join(info, on="operation")
+    table = table.merge(info, on="operation", how="left")
     first = ["operation", "first_date", "last_date", "lead_agencies", "country_names", "crime_areas"]
     table = table[first + [m for m in queries.MEASURES]]
     return table.sort_values(["last_date", "operation"], ascending=[False, True]).reset_index(drop=True)
-
-
-def lead_agency_rows(engine: Engine, flt: Filter, countries: CountryIndex) -> pd.DataFrame:
-    """(operation, lead_agency) of the filtered records, read through ``queries.records``."""
-    return queries.records(engine, flt, countries, columns=("operation", "lead_agency"))
-
-
-def operation_end_dates(engine: Engine, flt: Filter, countries: CountryIndex) -> dict[str, Any]:
-    """The latest ``end_date`` per operation among the filtered records (read through ``queries.records``)."""
-    rows = queries.records(engine, flt, countries, columns=("operation", "end_date"))
-    rows = rows[rows["end_date"].notna()]
-    if rows.empty:
-        return {}
-    return {str(k): v for k, v in rows.groupby("operation")["end_date"].max().items()}
 
 
 def latest_operations(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, limit: int = 10) -> pd.DataFrame:
@@ -245,24 +275,19 @@ def operation_detail(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, 
     return per_country, pd.DataFrame(rows, columns=["batch_id", "file", "imported_at", "records"])
 
 
-def gantt(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure: str, top: int = 50,
-          end_dates: dict[str, Any] | None = None) -> pd.DataFrame:
-    """The ``top`` operations by ``measure``: start, end (exclusive: one day after the latest
-    record date or ``end_dates[operation]``, from :func:`operation_end_dates`), main crime area
-    and the measure; largest first."""
+def gantt(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure: str, top: int = 50) -> pd.DataFrame:
+    """The ``top`` operations by ``measure``: start, end (exclusive: one day after the later of
+    the last record date and the latest end_date), main crime area and the measure; largest first."""
     chosen = queries.select(frame, flt, countries)
     columns = ["operation", "start", "end", "crime_area", "value"]
     if chosen.empty:
         return pd.DataFrame(columns=columns)
     table = queries.grouped(chosen, "operation", countries).rename(columns={"key": "operation", measure: "value"})
-    groups = chosen.groupby(chosen["operation"].astype(str), sort=True)
-    table["start"] = table["operation"].map(groups["date"].min())
-    last = table["operation"].map(groups["date"].max())
-    if end_dates:
-        ends = pd.to_datetime(table["operation"].map(end_dates)).astype("datetime64[s]")
-        last = last.where(ends.isna() | (ends < last), ends)
-    table["end"] = last + pd.Timedelta(days=1)
-    table["crime_area"] = table["operation"].map(groups["crime_area"].agg(lambda s: s.astype(str).mode().iloc[0]))
+    facts = _operation_facts(chosen).set_index("operation")
+    last = facts["last"].where(facts["end"].isna() | (facts["end"] < facts["last"]), facts["end"])
+    table["start"] = table["operation"].map(facts["first"]).astype("datetime64[s]")
+    table["end"] = (table["operation"].map(last) + pd.Timedelta(days=1)).astype("datetime64[s]")
+    table["crime_area"] = table["operation"].map(facts["crime_area"])
     table = table.sort_values(["value", "operation"], ascending=[False, True], kind="stable").head(top)
     return table[columns].reset_index(drop=True)
 
