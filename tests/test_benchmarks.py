@@ -1,0 +1,28 @@
+"""Smoke test: every benchmark runs at a tiny size and prints its JSON (timings are not asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, keys", [
+    ("bench_import", {"sqlite", "rows"}),
+    ("bench_queries", {"overview_aggregates_median_ms", "cli_summary_by_month_s", "memory_over_idle_mb"}),
+    ("bench_app", {"pages", "worst_filter_change_median_ms", "largest_page_bytes"}),
+])
+def test_benchmark_runs_and_prints_json(name: str, keys: set[str]) -> None:
+    result = subprocess.run([sys.executable, "-m", f"benchmarks.{name}", "--rows", "2000"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    start = result.stdout.index("{")
+    report = json.loads(result.stdout[start:])
+    assert keys <= set(report)
+    assert report["rows"] == 2000
