@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ocops import charts
+from ocops import charts, maps
 from ocops.ui import components
 from ocops.ui.data import page_context, view
 
@@ -17,8 +17,10 @@ components.quantity_cards(view(context, "quantities"))
 
 left, right = st.columns([3, 2])
 with left:
-    st.subheader("Totals by country")
-    components.country_totals(context)
+    st.subheader("Arrests by country")
+    world = maps.choropleth(context.frame, context.flt, context.countries, "arrests", context.flt.countries)
+    st.markdown(maps.legend_html(world.legend, "arrests"), unsafe_allow_html=True)
+    st.pydeck_chart(world.deck, height=320, key="overview_map")
 with right:
     monthly = view(context, "time_series", "arrests", "month", None)
     st.plotly_chart(charts.monthly_line(monthly, "arrests"), key="overview_monthly")
