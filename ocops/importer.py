@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -32,6 +33,8 @@ from ocops.taxonomy import Taxonomy
 
 WRITE_COLUMNS: tuple[str, ...] = (*STORE_COLUMNS, "key", "value_hash", "batch_id")
 SAMPLE_BATCH = "sample"
+WRITE_CHUNK = 50_000  # rows turned into driver tuples at a time (bounds the memory of a large import)
+SQLITE_IMPORT_CACHE_KIB = 262_144  # page cache while importing: the key index stays in memory
 Progress = Callable[[float, str], None]
 
 
@@ -87,26 +90,42 @@ def _existing(conn: Connection, keys: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _classify(conn: Connection, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series, list[int]]:
+def _classify(conn: Connection, keys: np.ndarray, value_hash: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Masks of new and changed rows, and the batches the changed rows came from."""
-    existing = _existing(conn, frame["key"].tolist()).set_index("key")
-    known = frame["key"].isin(existing.index)
-    old_hash = frame["key"].map(existing["value_hash"]) if len(existing) else pd.Series(None, index=frame.index)
-    changed = known & (old_hash != frame["value_hash"])
-    sources = frame.loc[changed, "key"].map(existing["batch_id"]) if changed.any() else pd.Series([], dtype=int)
+    existing = _existing(conn, keys.tolist())
+    if existing.empty:
+        return np.ones(len(keys), dtype=bool), np.zeros(len(keys), dtype=bool), []
+    existing = existing.set_index("key")
+    series = pd.Series(keys, dtype=object)
+    known = series.isin(existing.index).to_numpy()
+    old_hash = series.map(existing["value_hash"]).to_numpy(dtype=object)
+    changed = known & (old_hash != value_hash)
+    sources = series[changed].map(existing["batch_id"]) if changed.any() else pd.Series([], dtype=int)
     return ~known, changed, sorted({int(b) for b in sources})
 
 
-def _rows(frame: pd.DataFrame, batch_id: int) -> list[tuple[Any, ...]]:
-    """Rows as driver-ready tuples (None for missing; dates already ISO text), column-wise."""
-    columns = [frame[name].to_numpy(dtype=object, na_value=None).tolist() for name in WRITE_COLUMNS[:-1]]
-    columns.append([batch_id] * len(frame))
-    return list(zip(*columns, strict=True))
+def _driver_values(column: np.ndarray) -> list[Any]:
+    """A column as Python values, None where missing (NaN floats included)."""
+    if column.dtype.kind == "f":
+        values = column.astype(object)
+        values[np.isnan(column)] = None
+        return values.tolist()
+    return column.tolist()
 
 
-def _bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+def _rows(columns: dict[str, np.ndarray], selected: np.ndarray, batch_id: int) -> Iterator[tuple[Any, ...]]:
+    """The selected rows as driver-ready tuples (None for missing; dates already ISO text),
+    built column-wise a chunk at a time."""
+    for start in range(0, len(selected), WRITE_CHUNK):
+        index = selected[start:start + WRITE_CHUNK]
+        values = [_driver_values(columns[name][index]) for name in WRITE_COLUMNS[:-1]]
+        values.append([batch_id] * len(index))
+        yield from zip(*values, strict=True)
+
+
+def _bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
     """Insert many rows through the driver (COPY on PostgreSQL)."""
-    if not rows:
+    if isinstance(rows, list) and not rows:
         return
     names = ", ".join(columns)
     raw = conn.connection.dbapi_connection
@@ -145,7 +164,8 @@ def apply(
 ) -> ImportReport:
     """Write a prepared file in one transaction (or only plan it when ``dry_run``)."""
     report = _report(prepared, filename, dry_run=dry_run, all_or_nothing=all_or_nothing)
-    frame = prepared.frame
+    columns = prepared.columns
+    keys = columns["key"]
     with engine.begin() as conn:
         if not dry_run:
             lock_for_writing(conn)
@@ -153,12 +173,12 @@ def apply(
             report.rows_read = 0
             return report
         progress(0.5, "Comparing with the stored records")
-        new, changed, sources = _classify(conn, frame)
+        new, changed, sources = _classify(conn, keys, columns["value_hash"])
         report.updated_from_batches = sources
         if all_or_nothing and prepared.rejected:
             return report
         report.imported, report.updated = int(new.sum()), int(changed.sum())
-        report.unchanged = len(frame) - report.imported - report.updated
+        report.unchanged = len(keys) - report.imported - report.updated
         if dry_run or not (report.imported or report.updated):
             if not dry_run:
                 report.batch_id = _insert_batch(conn, filename, sha256, user, report)
@@ -167,7 +187,7 @@ def apply(
         report.batch_id = batch_id
         if report.updated:
             progress(0.6, f"Keeping the previous values of {report.updated:,} updated records")
-            _create_temp_keys(conn, frame.loc[changed, "key"].tolist())
+            _create_temp_keys(conn, keys[changed].tolist())
             value_columns = ", ".join((*STORE_COLUMNS, "key", "value_hash", "batch_id"))
             conn.execute(sa.text(
                 f"INSERT INTO record_history ({value_columns}, superseded_by) "
@@ -175,7 +195,17 @@ def apply(
             ), {"batch": batch_id})
             conn.exec_driver_sql("DELETE FROM records WHERE key IN (SELECT key FROM tmp_keys)")
         progress(0.7, f"Writing {report.imported + report.updated:,} records")
-        _bulk_insert(conn, "records", WRITE_COLUMNS, _rows(frame[new | changed], batch_id))
+        rows = _rows(columns, np.flatnonzero(new | changed), batch_id)
+        if conn.dialect.name == "sqlite":
+            # A larger page cache for this write only: the pooled connection gets its own back.
+            previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KIB}")
+            try:
+                _bulk_insert(conn, "records", WRITE_COLUMNS, rows)
+            finally:
+                conn.exec_driver_sql(f"PRAGMA cache_size={int(previous)}")
+        else:
+            _bulk_insert(conn, "records", WRITE_COLUMNS, rows)
         bump_data_version(conn)
         progress(1.0, "Done")
     return report

@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ from ocops.geo import CountryIndex
 from ocops.ingest.dates import dominant_dayfirst, parse_period
 from ocops.ingest.mapping import COORDINATES, Mapping, ignored_headers, match_headers, value_key
 from ocops.ingest.numbers import parse_numbers, uses_decimal_comma
-from ocops.ingest.reader import DELIMITER_NAMES, RawTable
+from ocops.ingest.reader import DELIMITER_NAMES, PY_WHITESPACE, RawTable
 from ocops.ingest.report import RowError
 from ocops.schema import COUNTS, FIELD_NAMES, MEASURES, REQUIRED
 from ocops.taxonomy import Taxonomy, normalise_unit
@@ -54,9 +55,13 @@ _WKT_POINT = re.compile(rf"^\s*(?:MULTI)?POINT\s*(?:Z|M|ZM)?\s*\(+\s*({_NUMBER})
 
 @dataclass
 class Prepared:
-    """A file after normalisation: valid rows ready to write, and every failure."""
+    """A file after normalisation: valid rows ready to write, and every failure.
 
-    frame: pd.DataFrame
+    ``columns`` holds the valid rows column by column (STORE_COLUMNS, then
+    ``row``, ``key`` and ``value_hash``); ``frame`` is the same as a DataFrame.
+    """
+
+    columns: dict[str, np.ndarray]
     errors: list[RowError]
     rows_read: int
     rejected: int
@@ -64,19 +69,70 @@ class Prepared:
     matched: dict[str, str]
     detected: dict[str, Any] = field(default_factory=dict)
 
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The valid rows as a DataFrame (built on first use; the importer writes from ``columns``)."""
+        return pd.DataFrame(self.columns)
+
+    @property
+    def valid_rows(self) -> int:
+        """Number of valid rows."""
+        return len(self.columns["key"])
+
 
 @dataclass
 class Factor:
-    """A column as codes into its unique values (``values[codes]`` is the column)."""
+    """A column as codes into its unique values (``dictionary[codes]`` is the column)."""
 
     codes: np.ndarray
-    uniques: pd.Series
+    dictionary: pa.Array
 
     @classmethod
-    def of(cls, values: pd.Series | np.ndarray) -> Factor:
-        """Factorise a column of strings."""
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
-        return cls(codes, pd.Series(np.asarray(uniques, dtype=object), dtype="str"))
+    def of(cls, values: pd.Series | np.ndarray | pa.Array | pa.ChunkedArray) -> Factor:
+        """Factorise a column of strings (Arrow's hash table: codes in order of first appearance)."""
+        if not isinstance(values, pa.Array | pa.ChunkedArray):
+            values = pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+        encoded = pc.dictionary_encode(pc.fill_null(values, ""))
+        chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+        if not chunks:
+            return cls(np.zeros(0, dtype=np.intp), pa.array([], type=pa.string()))
+        # One memo table serves every chunk, so the longest dictionary holds them all.
+        dictionary = max((c.dictionary for c in chunks), key=len)
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]).astype(np.intp)
+        return cls(codes, dictionary)
+
+    @classmethod
+    def constant(cls, value: str, rows: int) -> Factor:
+        """The same value on every row."""
+        return cls(np.zeros(rows, dtype=np.intp), pa.array([value], type=pa.string()))
+
+    @cached_property
+    def uniques(self) -> pd.Series:
+        """The unique values as a pandas string Series."""
+        return self.dictionary.to_pandas().astype("str")
+
+    @cached_property
+    def strings(self) -> np.ndarray:
+        """The unique values as an object array."""
+        return self.dictionary.to_numpy(zero_copy_only=False).astype(object)
+
+    @cached_property
+    def blank(self) -> np.ndarray:
+        """Per row: whether the value is the empty string."""
+        return (self.strings == "")[self.codes]
+
+    @property
+    def in_order(self) -> bool:
+        """Whether every row holds its own value, in order (codes are 0..n-1)."""
+        return len(self.dictionary) == len(self.codes)
+
+    def values(self) -> np.ndarray:
+        """The column itself, one object per row (shared string objects)."""
+        return self.strings[self.codes]
+
+    def text(self, per_unique: list[str] | np.ndarray, blank: np.ndarray | None = None) -> Text:
+        """Per-row text for keys and hashes from per-unique texts."""
+        return Text(self.codes, per_unique, blank)
 
     def spread(self, per_unique: np.ndarray | list[Any]) -> np.ndarray:
         """Per-unique results as a per-row object array."""
@@ -87,6 +143,29 @@ class Factor:
     def each(self, check: Callable[[str], Any]) -> list[Any]:
         """Run ``check`` once per unique value."""
         return [check(v) for v in self.uniques.tolist()]
+
+
+@dataclass
+class Text:
+    """A field's per-row text form for keys and hashes, kept compact until it is joined:
+    per-unique texts spread by ``codes`` (or per-row texts when ``codes`` is None),
+    empty on the rows of ``blank``."""
+
+    codes: np.ndarray | None
+    texts: list[str] | np.ndarray | pa.Array
+    blank: np.ndarray | None = None
+
+    def arrow(self) -> pa.Array:
+        """The per-row texts as an Arrow string array (None as "")."""
+        values = self.texts
+        if not isinstance(values, pa.Array):
+            values = pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
+        values = pc.fill_null(values, "")
+        if self.codes is not None and len(values) != len(self.codes):  # else codes are 0..n-1
+            values = values.take(pa.array(self.codes))
+        if self.blank is not None and self.blank.any():
+            values = pc.if_else(pa.array(self.blank), "", values)
+        return values
 
 
 def _objects(items: list[Any]) -> np.ndarray:
@@ -104,17 +183,15 @@ class _Errors:
         self.parts: list[pd.DataFrame] = []
         self.bad = np.zeros(len(rows), dtype=bool)
 
-    def add(self, column: str, values: np.ndarray, mask: np.ndarray, message: str | np.ndarray) -> None:
+    def add(self, column: str, values: np.ndarray | Factor, mask: np.ndarray, message: str | np.ndarray) -> None:
         """Reject the rows of ``mask`` with ``message`` (one text, or one per row)."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
         self.bad |= mask
         text = message[mask] if isinstance(message, np.ndarray) else message
-        self.parts.append(pd.DataFrame({
-            "row": self.rows[mask], "column": column,
-            "value": np.asarray(values, dtype=object)[mask], "message": text,
-        }))
+        shown = values.strings[values.codes[mask]] if isinstance(values, Factor) else np.asarray(values, dtype=object)[mask]
+        self.parts.append(pd.DataFrame({"row": self.rows[mask], "column": column, "value": shown, "message": text}))
 
     def table(self) -> pd.DataFrame:
         """All failures sorted by row, then by field order."""
@@ -126,19 +203,18 @@ class _Errors:
         return table.sort_values(["row", "_order"], kind="stable").drop(columns="_order")
 
 
-def _translate(values: np.ndarray, translations: dict[str, str]) -> np.ndarray:
+def _translate(factor: Factor, translations: dict[str, str]) -> Factor:
     """Apply a ``values`` mapping: exact match first, else case and spacing ignored."""
-    factor = Factor.of(values)
     folded = {value_key(k): v for k, v in translations.items()}
     out = [translations.get(v, folded.get(value_key(v), v)) for v in factor.uniques.tolist()]
-    return factor.spread([str(v).strip() for v in out])
+    return Factor.of(factor.spread([str(v).strip() for v in out]))
 
 
 def _source_columns(
     raw: RawTable, mapping: Mapping
-) -> tuple[dict[str, np.ndarray], dict[str, str], list[str], dict[str, np.ndarray]]:
-    """Each field's source strings (column, constant or empty) after ``values``, plus the
-    untranslated strings of the fields that a ``values`` mapping translated."""
+) -> tuple[dict[str, Factor], dict[str, str], list[str], dict[str, Factor]]:
+    """Each field's source strings (column, constant or empty) after ``values``, factorised,
+    plus the untranslated strings of the fields that a ``values`` mapping translated."""
     matched, unmatched = match_headers(raw.headers, mapping)
     has_coordinates = COORDINATES in matched
     missing = [f for f in REQUIRED if f not in matched and f not in mapping.constants]
@@ -149,36 +225,38 @@ def _source_columns(
             "(mapping 'constants', e.g. the country of a national file)."
         )
     n = raw.rows
-    columns: dict[str, np.ndarray] = {}
-    originals: dict[str, np.ndarray] = {}
+    columns: dict[str, Factor] = {}
+    originals: dict[str, Factor] = {}
     names = (*FIELD_NAMES, COORDINATES) if has_coordinates else FIELD_NAMES
     for name in names:
         if name in mapping.constants:
-            series = np.full(n, mapping.constants[name].strip(), dtype=object)
+            factor = Factor.constant(mapping.constants[name].strip(), n)
         elif name in matched:
-            series = raw.frame[matched[name]].to_numpy(dtype=object)
+            factor = Factor.of(raw.column(matched[name]))
         else:
-            series = np.full(n, "", dtype=object)
+            factor = Factor.constant("", n)
         translations = mapping.values.get(name)
         if translations:
-            originals[name] = series
-            series = _translate(series, translations)
-        columns[name] = series
+            originals[name] = factor
+            factor = _translate(factor, translations)
+        columns[name] = factor
     return columns, matched, unmatched, originals
 
 
+_WHITESPACE_RUN = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in PY_WHITESPACE) + "]+"  # Python's \\s+, for RE2
 VERBATIM_FIELDS = frozenset({"lead_agency", "source", "notes"})  # CONTRACT.md section 1: stored verbatim
 
 
-def _clean_text(factor: Factor, verbatim: bool = False) -> np.ndarray:
+def _clean_text(factor: Factor, verbatim: bool = False) -> pa.Array:
     """None for empty; otherwise trimmed with inner whitespace collapsed, or kept as written
-    for the verbatim fields (per unique, vectorised)."""
-    text = factor.uniques if verbatim else factor.uniques.str.replace(r"\s+", " ", regex=True).str.strip()
-    array = text.to_numpy(dtype=object)
+    for the verbatim fields (per unique, in Arrow, with Python's notion of whitespace)."""
+    values = factor.dictionary
+    trimmed = pc.utf8_trim(values, characters=PY_WHITESPACE)
     if verbatim:
-        array[np.array([not str(v).strip() for v in array], dtype=bool)] = ""
-    array[array == ""] = None
-    return array
+        text = values
+    else:
+        text = pc.utf8_trim(pc.replace_substring_regex(values, _WHITESPACE_RUN, " "), characters=PY_WHITESPACE)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), text)
 
 
 class Normaliser:
@@ -186,31 +264,33 @@ class Normaliser:
 
     def __init__(self, raw: RawTable, mapping: Mapping, countries: CountryIndex, taxonomy: Taxonomy) -> None:
         self.raw, self.mapping, self.countries, self.taxonomy = raw, mapping, countries, taxonomy
-        self.src, self.matched, self.unmatched, self.originals = _source_columns(raw, mapping)
+        self.factors, self.matched, self.unmatched, self.originals = _source_columns(raw, mapping)
         self.rows = np.arange(1, raw.rows + 1)
         self.errors = _Errors(self.rows)
         self.out: dict[str, np.ndarray] = {}
-        self.text: dict[str, np.ndarray] = {}  # per-row text form of each field, for keys and hashes
+        self.text: dict[str, Text] = {}  # per-row text form of each field, for keys and hashes
         self.detected: dict[str, Any] = {}
 
-    def _set(self, name: str, factor: Factor, values: np.ndarray | list[Any], texts: list[str] | None = None) -> None:
+    def _set(self, name: str, factor: Factor, values: np.ndarray | list[Any] | pa.Array) -> None:
+        if isinstance(values, pa.Array):
+            self.out[name] = factor.spread(values.to_numpy(zero_copy_only=False).astype(object))
+            self.text[name] = factor.text(values)
+            return
         per_unique = values if isinstance(values, np.ndarray) else _objects(values)
         self.out[name] = factor.spread(per_unique)
-        if texts is None:
-            texts = ["" if v is None else str(v) for v in per_unique.tolist()]
-        self.text[name] = factor.spread(texts)
+        self.text[name] = factor.text(["" if v is None else str(v) for v in per_unique.tolist()])
 
     def texts(self) -> None:
         """Free-text fields; operation is required."""
         for name in TEXT_FIELDS:
-            factor = Factor.of(self.src[name])
+            factor = self.factors[name]
             self._set(name, factor, _clean_text(factor, verbatim=name in VERBATIM_FIELDS))
-        empty = np.array([v is None for v in self.out["operation"]], dtype=bool)
-        self.errors.add("operation", self.src["operation"], empty, "operation is required but empty")
+        empty = (self.out["operation"] == None).astype(bool)  # noqa: E711
+        self.errors.add("operation", self.factors["operation"], empty, "operation is required but empty")
 
     def dates(self) -> None:
         """date / end_date with periods, the dominant slash order and end >= start."""
-        starts, ends = Factor.of(self.src["date"]), Factor.of(self.src["end_date"])
+        starts, ends = self.factors["date"], self.factors["end_date"]
         if self.mapping.dayfirst is not None:
             dayfirst = self.mapping.dayfirst
         else:
@@ -233,22 +313,23 @@ class Normaliser:
         given_end = ends.spread([b or a for a, b in zip(e_first, e_last, strict=True)])
         for name, factor, bad in (("date", starts, s_bad), ("end_date", ends, e_bad)):
             messages = factor.spread(bad)
-            self.errors.add(name, self.src[name], messages != None, messages)  # noqa: E711
-        empty = self.src["date"] == ""
-        self.errors.add("date", self.src["date"], empty, "date is required but empty")
+            self.errors.add(name, self.factors[name], messages != None, messages)  # noqa: E711
+        empty = self.factors["date"].blank
+        self.errors.add("date", self.factors["date"], empty, "date is required but empty")
         end = np.where(given_end != None, given_end, period_end)  # noqa: E711
         both = (date != None) & (end != None)  # noqa: E711
         before = np.zeros(len(date), dtype=bool)
-        before[both] = end[both].astype(str) < date[both].astype(str)
-        shown = np.where(self.src["end_date"] != "", self.src["end_date"], end)
-        self.errors.add("end_date", shown, before, "end_date is before date")
+        before[both] = (end[both] < date[both]).astype(bool)  # ISO texts compare like dates
+        if before.any():
+            shown = np.where(self.factors["end_date"].blank, end, self.factors["end_date"].values())
+            self.errors.add("end_date", shown, before, "end_date is before date")
         self.out["date"], self.out["end_date"] = date, end
-        self.text["date"] = np.where(date != None, date, "")  # noqa: E711
-        self.text["end_date"] = np.where(end != None, end, "")  # noqa: E711
+        self.text["date"] = starts.text([v or "" for v in s_first])
+        self.text["end_date"] = Text(None, end)
 
     def country(self) -> None:
         """Names, ISO2, ISO3 (and Kosovo) to ISO3 + canonical name; suggestions only when close."""
-        factor = Factor.of(self.src["country"])
+        factor = self.factors["country"]
         found = factor.each(lambda v: self.countries.resolve(v) if v.strip() else None)
 
         def problem(value: str, country: Any) -> str | None:
@@ -260,13 +341,13 @@ class Normaliser:
             return f"unknown country '{value}'" + (f" (did you mean {' or '.join(hint)}?)" if hint else "")
 
         messages = factor.spread([problem(v, c) for v, c in zip(factor.uniques.tolist(), found, strict=True)])
-        self.errors.add("country", self.src["country"], messages != None, messages)  # noqa: E711
+        self.errors.add("country", self.factors["country"], messages != None, messages)  # noqa: E711
         self._set("country", factor, [c.iso3 if c else None for c in found])
         self._set("country_name", factor, [c.name if c else None for c in found])
 
     def crime_area(self) -> None:
         """Crime areas via names and aliases; an unknown one is rejected with the closest areas."""
-        factor = Factor.of(self.src["crime_area"])
+        factor = self.factors["crime_area"]
         areas = factor.each(lambda v: self.taxonomy.resolve(v) if v.strip() else None)
 
         def problem(value: str, area: str | None) -> str | None:
@@ -279,7 +360,7 @@ class Normaliser:
                     "map it to one of the crime areas with a value mapping")
 
         messages = factor.spread([problem(v, a) for v, a in zip(factor.uniques.tolist(), areas, strict=True)])
-        self.errors.add("crime_area", self.src["crime_area"], messages != None, messages)  # noqa: E711
+        self.errors.add("crime_area", self.factors["crime_area"], messages != None, messages)  # noqa: E711
         self._set("crime_area", factor, areas)
 
     def _number(self, name: str, factor: Factor, numbers: np.ndarray) -> None:
@@ -303,29 +384,28 @@ class Normaliser:
             else:
                 messages[i] = f"{name} '{value}' is out of range: it must be between {low:g} and {high:g}"
         row_messages = factor.spread(messages)
-        self.errors.add(name, factor.uniques.to_numpy(dtype=object)[factor.codes], row_messages != None,  # noqa: E711
+        self.errors.add(name, factor.values(), row_messages != None,  # noqa: E711
                         row_messages)
         valid = ~np.isnan(numbers) & (messages == None)  # noqa: E711
         if is_count:
             values = np.where(valid, numbers, 0).astype(np.int64)
             self.out[name] = values[factor.codes]
-            self.text[name] = factor.spread(values.astype(str))
+            self.text[name] = factor.text([str(v) for v in values.tolist()])
         else:
             per_unique = np.where(valid, numbers, np.nan)
             self.out[name] = per_unique[factor.codes]
-            self.text[name] = factor.spread(np.array([repr(x) if x == x else "" for x in per_unique.tolist()],
-                                                     dtype=object))
+            self.text[name] = factor.text([repr(x) if x == x else "" for x in per_unique.tolist()])
 
     def numbers(self) -> None:
         """Counts, quantities, values and coordinates with the file's decimal mark."""
-        factors = {name: Factor.of(self.src[name]) for name in NUMERIC_FIELDS}
-        evidence = [v for name in NUMERIC_FIELDS for v in factors[name].uniques.tolist()[:EVIDENCE_VALUES]]
+        factors = {name: self.factors[name] for name in NUMERIC_FIELDS}
+        evidence = [v for name in NUMERIC_FIELDS for v in factors[name].uniques.iloc[:EVIDENCE_VALUES].tolist()]
         decimal_comma = uses_decimal_comma(evidence, self.raw.delimiter)
         self.detected["decimal_comma"] = decimal_comma
-        if COORDINATES in self.src:
+        if COORDINATES in self.factors:
             self._coordinates()
         for name in NUMERIC_FIELDS:
-            if name in ("latitude", "longitude") and COORDINATES in self.src:
+            if name in ("latitude", "longitude") and COORDINATES in self.factors:
                 continue
             factor = factors[name]
             self._number(name, factor, parse_numbers(factor.uniques, decimal_comma))
@@ -333,17 +413,18 @@ class Normaliser:
         null_island = (np.abs(lat) < NEAR_ZERO) & (np.abs(lon) < NEAR_ZERO)
         for name in ("latitude", "longitude"):
             self.out[name] = np.where(null_island, np.nan, self.out[name].astype(float))
-            self.text[name] = np.where(null_island, "", self.text[name])
+            text = self.text[name]
+            self.text[name] = Text(text.codes, text.texts, null_island if text.blank is None else text.blank | null_island)
         lat, lon = self.out["latitude"], self.out["longitude"]
-        given_lat, given_lon = self.src["latitude"] != "", self.src["longitude"] != ""
+        given_lat, given_lon = ~self.factors["latitude"].blank, ~self.factors["longitude"].blank
         only_lat = given_lat & ~given_lon & ~np.isnan(lat)
         only_lon = given_lon & ~given_lat & ~np.isnan(lon)
-        self.errors.add("longitude", self.src["latitude"], only_lat, "give both latitude and longitude, or neither")
-        self.errors.add("latitude", self.src["longitude"], only_lon, "give both latitude and longitude, or neither")
+        self.errors.add("longitude", self.factors["latitude"], only_lat, "give both latitude and longitude, or neither")
+        self.errors.add("latitude", self.factors["longitude"], only_lon, "give both latitude and longitude, or neither")
 
     def _coordinates(self) -> None:
         """Longitude and latitude parsed out of one geometry column (GeoJSON-like or WKT)."""
-        factor = Factor.of(self.src[COORDINATES])
+        factor = self.factors[COORDINATES]
         pairs: list[tuple[str, str]] = []
         problems: list[str | None] = []
         for value in factor.uniques.tolist():
@@ -352,33 +433,35 @@ class Normaliser:
             problems.append(None if match or not value.strip()
                             else f"coordinates '{value[:80]}' hold no longitude and latitude: {COORDINATES_HELP}")
         messages = factor.spread(problems)
-        self.errors.add(COORDINATES, self.src[COORDINATES], messages != None, messages)  # noqa: E711
-        self.src["longitude"] = factor.spread([p[0] for p in pairs])
-        self.src["latitude"] = factor.spread([p[1] for p in pairs])
+        self.errors.add(COORDINATES, factor, messages != None, messages)  # noqa: E711
+        self.factors["longitude"] = Factor.of(factor.spread([p[0] for p in pairs]))
+        self.factors["latitude"] = Factor.of(factor.spread([p[1] for p in pairs]))
         for name in ("latitude", "longitude"):
-            inner = Factor.of(self.src[name])
+            inner = self.factors[name]
             self._number(name, inner, parse_numbers(inner.uniques, False))
 
     def units(self) -> None:
         """Seizure units to kg / l / items; the original quantity and unit are kept."""
-        factor = Factor.of(self.src["seized_unit"])
+        factor = self.factors["seized_unit"]
         units = factor.each(lambda v: normalise_unit(v) if v.strip() else None)
         unknown = [f"unknown unit '{v}': {UNIT_HELP}" if v.strip() and u is None else None
                    for v, u in zip(factor.uniques.tolist(), units, strict=True)]
         messages = factor.spread(unknown)
-        self.errors.add("seized_unit", self.src["seized_unit"], messages != None, messages)  # noqa: E711
+        self.errors.add("seized_unit", factor, messages != None, messages)  # noqa: E711
         quantity = self.out["seized_quantity"].astype(float)
-        no_unit = ~np.isnan(quantity) & (self.src["seized_unit"] == "")
-        self.errors.add("seized_unit", self.src["seized_quantity"], no_unit,
+        no_unit = ~np.isnan(quantity) & factor.blank
+        self.errors.add("seized_unit", self.factors["seized_quantity"], no_unit,
                         f"seized_quantity has no seized_unit: {UNIT_HELP}")
         kinds = factor.spread([u.kind if u else None for u in units])
         factors = np.array([u.factor if u else np.nan for u in units], dtype=float)[factor.codes]
         has_amount = ~np.isnan(quantity) & (kinds != None)  # noqa: E711
         self.out["seized_kind"] = np.where(has_amount, kinds, None)
         self.out["seized_amount"] = np.where(has_amount, quantity * factors, np.nan)
-        self.text["seized_kind"] = np.where(has_amount, kinds, "")
-        amount_text = np.array([repr(x) for x in self.out["seized_amount"].tolist()], dtype=object)
-        self.text["seized_amount"] = np.where(has_amount, amount_text, "")
+        self.text["seized_kind"] = factor.text([u.kind if u else "" for u in units], blank=~has_amount)
+        # repr per distinct amount (by bit pattern, so -0.0 and NaN payloads keep their own text)
+        codes, bits = pd.factorize(self.out["seized_amount"].view(np.int64))
+        amount_text = [repr(x) for x in bits.view(np.float64).tolist()]
+        self.text["seized_amount"] = Text(codes, amount_text, blank=~has_amount)
 
     def keys(self) -> tuple[np.ndarray, np.ndarray]:
         """(key, value_hash) per row: record_id, else a hash of the non-measure values and unmapped columns.
@@ -387,20 +470,26 @@ class Normaliser:
         value, so source categories the mapping merges ("Crimes Against
         Property" and "... the Person" both -> Other) keep rows distinct.
         """
-        translated = sorted(name for name in self.originals if name not in MEASURES and name != "record_id")
-        extra = [self.raw.frame[h].to_numpy(dtype=object) for h in self.unmatched]
-        extra += [self.originals[name] for name in translated]
-        header = "\x1e".join(["", *self.unmatched, *(f"values:{name}" for name in translated)])
-        key_text = _join([self.text[name] for name in KEY_FIELDS] + extra)
-        hashed = np.array(["h:" + h for h in _digests(key_text, header)], dtype=object)
-        ids = self.out["record_id"]
-        keys = np.where(ids != None, "id:" + ids.astype(str), hashed)  # noqa: E711
-        value_hash = np.array(_digests(_join([self.text[name] for name in STORE_COLUMNS]), ""), dtype=object)
+        ids = self.text["record_id"]  # per unique cleaned record_id, null when empty
+        prefixed = pc.binary_join_element_wise(pa.scalar("id:"), pa.array(ids.texts, type=pa.string()), "")
+        keys = prefixed.to_numpy(zero_copy_only=False).astype(object)
+        if ids.codes is not None and len(keys) != len(ids.codes):
+            keys = keys[ids.codes]
+        has_id = keys != None  # noqa: E711
+        if not has_id.all():
+            translated = sorted(name for name in self.originals if name not in MEASURES and name != "record_id")
+            extra = [self.raw.column(h) for h in self.unmatched]
+            extra += [self.originals[name].text(self.originals[name].strings).arrow() for name in translated]
+            header = "\x1e".join(["", *self.unmatched, *(f"values:{name}" for name in translated)])
+            key_text = _join([self.text[name].arrow() for name in KEY_FIELDS] + extra)
+            hashed = _digests(key_text.filter(pa.array(~has_id)), header)
+            keys[~has_id] = ["h:" + h for h in hashed]
+        value_hash = np.array(_digests(_join([self.text[name].arrow() for name in STORE_COLUMNS]), ""), dtype=object)
         return keys, value_hash
 
     def duplicates(self, keys: np.ndarray) -> None:
         """Reject a key seen earlier in the file, naming the row that had it first."""
-        series = pd.Series(keys)
+        series = pd.Series(keys, dtype=object)
         later = series.duplicated().to_numpy()
         if not later.any():
             return
@@ -408,7 +497,7 @@ class Normaliser:
         messages = np.full(len(keys), None, dtype=object)
         messages[later] = [f"duplicate of row {first[k]}" for k in keys[later]]
         has_id = self.out["record_id"] != None  # noqa: E711
-        self.errors.add("record_id", self.src["record_id"], later & has_id, messages)
+        self.errors.add("record_id", self.factors["record_id"], later & has_id, messages)
         self.errors.add("row", np.full(len(keys), "", dtype=object), later & ~has_id, messages)
 
     def run(self) -> Prepared:
@@ -422,10 +511,11 @@ class Normaliser:
         keys, value_hash = self.keys()
         self.duplicates(keys)
         keep = ~self.errors.bad
-        frame = pd.DataFrame({name: self.out[name][keep] for name in STORE_COLUMNS})
-        frame["row"] = self.rows[keep]
-        frame["key"] = keys[keep]
-        frame["value_hash"] = value_hash[keep]
+        everything = keep.all()
+        columns = {name: self.out[name] if everything else self.out[name][keep] for name in STORE_COLUMNS}
+        columns["row"] = self.rows[keep]
+        columns["key"] = keys if everything else keys[keep]
+        columns["value_hash"] = value_hash if everything else value_hash[keep]
         table = self.errors.table()
         row_errors = [RowError(int(r.row), str(r.column), str(r.value), str(r.message))
                       for r in table.itertuples(index=False)]
@@ -433,20 +523,31 @@ class Normaliser:
         detected = {"encoding": self.raw.encoding,
                     "delimiter": DELIMITER_NAMES.get(self.raw.delimiter, self.raw.delimiter),
                     "kind": self.raw.kind, **self.detected}
-        return Prepared(frame=frame, errors=row_errors, rows_read=self.raw.rows,
+        return Prepared(columns=columns, errors=row_errors, rows_read=self.raw.rows,
                         rejected=int(self.errors.bad.sum()), ignored_columns=ignored,
                         matched=dict(self.matched), detected=detected)
 
 
-def _join(columns: list[np.ndarray]) -> pa.Array:
-    arrays = [pa.array(np.asarray(c, dtype=object), type=pa.string(), from_pandas=True) for c in columns]
-    arrays = [pc.fill_null(a, "") for a in arrays]
-    return pc.binary_join_element_wise(*arrays, "\x1f")
+def _join(columns: list[pa.Array | pa.ChunkedArray]) -> pa.Array:
+    """Row-wise join of text columns with the unit separator (nulls as "")."""
+    arrays = [pc.fill_null(a, "") for a in columns]
+    joined = pc.binary_join_element_wise(*arrays, "\x1f")
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
 
 
 def _digests(joined: pa.Array, prefix: str) -> list[str]:
-    head = prefix.encode()
-    return [hashlib.sha256(head + s.encode()).hexdigest()[:32] for s in joined.to_pylist()]
+    """sha256(prefix + row text), first 32 hex digits, per row, hashing slices of Arrow's buffer in place."""
+    if prefix:
+        joined = pc.binary_join_element_wise(pa.scalar(prefix), joined, "")
+    joined = pc.cast(joined, pa.large_string()) if len(joined) else joined
+    if not len(joined):
+        return []
+    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[joined.offset:joined.offset + len(joined) + 1]
+    data = joined.buffers()[2]
+    view = memoryview(data) if data is not None else memoryview(b"")
+    bounds = offsets.tolist()
+    sha256 = hashlib.sha256
+    return [sha256(view[a:b]).hexdigest()[:32] for a, b in zip(bounds, bounds[1:])]
 
 
 def normalise(raw: RawTable, mapping: Mapping, countries: CountryIndex, taxonomy: Taxonomy) -> Prepared:

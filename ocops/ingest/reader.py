@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from charset_normalizer import from_bytes
 
 from ocops.errors import UnusableFile
@@ -26,6 +29,9 @@ EXCEL_SUFFIXES = {".xlsx"}
 DELIMITERS = ",;\t|"
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 ACCEPTED = "a .csv, .tsv or .txt file (delimited text) or an .xlsx workbook"
+# Every character Python's str.strip() removes, so the fast (pyarrow) reader trims exactly like it.
+EOF_SENTINEL = "\x02ocops-end-of-file\x03"
+PY_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 
 
 @dataclass
@@ -38,11 +44,19 @@ class RawTable:
     delimiter: str = ","
     kind: str = "text"
     notes: list[str] = field(default_factory=list)
+    arrow: dict[str, pa.ChunkedArray] | None = field(default=None, repr=False)
 
     @property
     def rows(self) -> int:
         """Number of data rows (the header is row 0)."""
         return len(self.frame)
+
+    def column(self, header: str) -> pa.ChunkedArray:
+        """One column as an Arrow string array (no copy when the fast reader read the file)."""
+        if self.arrow is not None and header in self.arrow:
+            return self.arrow[header]
+        values = self.frame[header].to_numpy(dtype=object)
+        return pa.chunked_array([pa.array(values, type=pa.string(), from_pandas=True)])
 
 
 def _megabytes(size: int) -> str:
@@ -87,8 +101,12 @@ def read_table(data: bytes, filename: str, max_bytes: int | None = None) -> RawT
         return _read_xlsx(data, filename)
     if suffix in EXCEL_SUFFIXES:
         raise UnusableFile(f"{filename} is named .xlsx but is not an Excel workbook: save it again as .xlsx or .csv.")
+    if data.isascii() and b"\x00" not in data:
+        # What decode() would say, without building a second copy of a large file as text.
+        return _read_text(None, data, "utf-8", filename)
     text, encoding = decode(data, filename)
-    return _read_text(text, encoding, filename)
+    utf8 = {"utf-8": data, "utf-8-sig": data[3:]}.get(encoding)
+    return _read_text(text, utf8, encoding, filename)
 
 
 def _looks_utf16(data: bytes) -> str | None:
@@ -189,12 +207,52 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def _read_text(text: str, encoding: str, filename: str) -> RawTable:
-    printable = text[:20_000]
+def _read_arrow(utf8: bytes, delimiter: str) -> pa.Table | None:
+    """The whole file as string columns via pyarrow's CSV reader (header row included);
+    None when it cannot read the file exactly like pandas' C parser (which then reads it)."""
+    try:
+        first = next(csv.reader(io.StringIO(utf8[:1_000_000].decode("utf-8", "ignore"), newline=""),
+                                delimiter=delimiter), [])
+    except csv.Error:
+        return None
+    if len(first) < 2 or utf8.count(b"\r") != utf8.count(b"\r\n"):
+        return None  # pandas' C parser reads lone carriage returns its own way
+    # A last row of sentinels comes back intact only if the file does not end inside a quoted
+    # field (pandas refuses such a file; pyarrow would quietly close the quote).
+    sentinel = delimiter.join([EOF_SENTINEL] * len(first)).encode()
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(utf8 + b"\n" + sentinel + b"\n"),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=16 << 20),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
+                                             escape_char=False, newlines_in_values=True, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(len(first))},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    last = table.slice(table.num_rows - 1).to_pylist()[0] if table.num_rows else {}
+    if list(last.values()) != [EOF_SENTINEL] * len(first):
+        return None
+    return table.slice(0, table.num_rows - 1)
+
+
+def _read_text(text: str | None, utf8: bytes | None, encoding: str, filename: str) -> RawTable:
+    """Parse delimited text given as ``text`` or as UTF-8 bytes (an ASCII file), or both."""
+    head = text[:100_001] if text is not None else (utf8 or b"")[:100_001].decode("ascii")
+    printable = head[:20_000]
     controls = sum(1 for c in printable if c < " " and c not in "\t\r\n")
-    if "\x00" in text or controls > max(3, len(printable) // 100):
+    has_nul = "\x00" in text if text is not None else False  # the ASCII path has checked its bytes
+    if has_nul or controls > max(3, len(printable) // 100):
         raise UnusableFile(f"{filename} holds binary data, not text: upload {ACCEPTED}.")
-    delimiter = sniff_delimiter(text)
+    delimiter = sniff_delimiter(head)
+    if utf8 is None and text is not None:
+        utf8 = text.encode("utf-8")
+    table = _read_arrow(utf8, delimiter) if utf8 is not None else None
+    if table is not None:
+        return _finish_arrow(table, filename, encoding=encoding, delimiter=delimiter)
+    if text is None:
+        text = (utf8 or b"").decode("utf-8")
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
@@ -249,10 +307,8 @@ _DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
 _DATA_LIKE = re.compile(r"^[+-]?[\d.,\s]*\d[\d.,\s]*$|" + _DATE_LIKE.pattern)
 
 
-def _finish(frame: pd.DataFrame, filename: str, *, encoding: str, delimiter: str, kind: str) -> RawTable:
-    """Take the first row as the header, check it is one, and clean every cell."""
-    frame = frame.astype(object).fillna("")
-    headers = [str(h).strip() for h in frame.iloc[0].tolist()] if len(frame) else []
+def _header(headers: list[str], rows: int, filename: str) -> list[str]:
+    """Check that the first row names the columns; the names made unique ("x (2)")."""
     named = [h for h in headers if h]
     if not named:
         raise UnusableFile(f"{filename} has no header row: the first row must name the columns.")
@@ -262,7 +318,7 @@ def _finish(frame: pd.DataFrame, filename: str, *, encoding: str, delimiter: str
             f"{filename} has no header row (the first row holds values such as '{data_like[0]}'): "
             "add a first row that names the columns, e.g. operation, date, country, crime_area."
         )
-    if len(frame) < 2:
+    if rows < 2:
         raise UnusableFile(f"{filename} has a header but no data rows: add at least one row.")
     seen: dict[str, int] = {}
     unique: list[str] = []
@@ -270,6 +326,24 @@ def _finish(frame: pd.DataFrame, filename: str, *, encoding: str, delimiter: str
         header = header or f"column {position}"
         seen[header] = seen.get(header, 0) + 1
         unique.append(header if seen[header] == 1 else f"{header} ({seen[header]})")
+    return unique
+
+
+def _finish_arrow(table: pa.Table, filename: str, *, encoding: str, delimiter: str) -> RawTable:
+    """:func:`_finish` for a table read by pyarrow: trimmed in Arrow, shared with the pandas frame."""
+    headers = [str(h).strip() for h in table.slice(0, 1).to_pylist()[0].values()] if table.num_rows else []
+    unique = _header(headers, table.num_rows, filename)
+    body = table.slice(1)
+    arrow = {name: pc.utf8_trim(body.column(i), characters=PY_WHITESPACE) for i, name in enumerate(unique)}
+    frame = pd.DataFrame({name: column.to_pandas() for name, column in arrow.items()}, columns=unique)
+    return RawTable(frame=frame, headers=unique, encoding=encoding, delimiter=delimiter, kind="text", arrow=arrow)
+
+
+def _finish(frame: pd.DataFrame, filename: str, *, encoding: str, delimiter: str, kind: str) -> RawTable:
+    """Take the first row as the header, check it is one, and clean every cell."""
+    frame = frame.astype(object).fillna("")
+    headers = [str(h).strip() for h in frame.iloc[0].tolist()] if len(frame) else []
+    unique = _header(headers, len(frame), filename)
     frame = frame.iloc[1:].reset_index(drop=True)
     frame.columns = unique
     for column in frame.columns:
