@@ -531,23 +531,26 @@ class Normaliser:
 def _join(columns: list[pa.Array | pa.ChunkedArray]) -> pa.Array:
     """Row-wise join of text columns with the unit separator (nulls as "")."""
     arrays = [pc.fill_null(a, "") for a in columns]
-    joined = pc.binary_join_element_wise(*arrays, "\x1f")
-    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+    return pc.binary_join_element_wise(*arrays, "\x1f")
 
 
-def _digests(joined: pa.Array, prefix: str) -> list[str]:
-    """sha256(prefix + row text), first 32 hex digits, per row, hashing slices of Arrow's buffer in place."""
+def _digests(joined: pa.Array | pa.ChunkedArray, prefix: str) -> list[str]:
+    """sha256(prefix + row text), first 32 hex digits, per row, hashing slices of Arrow's buffers in place."""
     if prefix:
         joined = pc.binary_join_element_wise(pa.scalar(prefix), joined, "")
-    joined = pc.cast(joined, pa.large_string()) if len(joined) else joined
-    if not len(joined):
-        return []
-    offsets = np.frombuffer(joined.buffers()[1], dtype=np.int64)[joined.offset:joined.offset + len(joined) + 1]
-    data = joined.buffers()[2]
-    view = memoryview(data) if data is not None else memoryview(b"")
-    bounds = offsets.tolist()
+    chunks = joined.chunks if isinstance(joined, pa.ChunkedArray) else [joined]
     sha256 = hashlib.sha256
-    return [sha256(view[a:b]).hexdigest()[:32] for a, b in zip(bounds, bounds[1:])]
+    digests: list[str] = []
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        data = chunk.buffers()[2]
+        view = memoryview(data) if data is not None else memoryview(b"")
+        bounds = offsets.tolist()
+        digests += [sha256(view[a:b]).hexdigest()[:32] for a, b in zip(bounds, bounds[1:])]
+    return digests
 
 
 def normalise(raw: RawTable, mapping: Mapping, countries: CountryIndex, taxonomy: Taxonomy) -> Prepared:

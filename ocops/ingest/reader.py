@@ -86,13 +86,23 @@ def check_size(data: bytes, filename: str, max_bytes: int | None) -> None:
         )
 
 
+_BLANK_BYTES = b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"
+
+
+def _blank(data: bytes) -> bool:
+    """Whether the bytes hold nothing but whitespace, NULs and byte-order marks (a cheap look first)."""
+    if data[:4096].strip(_BLANK_BYTES):
+        return False
+    return not data.strip(_BLANK_BYTES)
+
+
 def read_table(data: bytes, filename: str, max_bytes: int | None = None) -> RawTable:
     """Read a whole upload; raise :class:`UnusableFile` when nothing can be imported."""
     check_size(data, filename, max_bytes)
     suffix = PurePath(filename).suffix.lower()
     if suffix not in EXCEL_SUFFIXES | TEXT_SUFFIXES:
         raise UnusableFile(f"{filename} is not a file ocops can read: upload {ACCEPTED}.")
-    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+    if _blank(data):
         raise UnusableFile(f"{filename} is empty: export the data again with a header row and at least one row.")
     for magic, what in MAGIC:
         if data.startswith(magic):
@@ -215,7 +225,7 @@ def _read_arrow(utf8: bytes, delimiter: str) -> pa.Table | None:
                                 delimiter=delimiter), [])
     except csv.Error:
         return None
-    if len(first) < 2 or utf8.count(b"\r") != utf8.count(b"\r\n"):
+    if len(first) < 2 or (b"\r" in utf8 and utf8.count(b"\r") != utf8.count(b"\r\n")):
         return None  # pandas' C parser reads lone carriage returns its own way
     # A last row of sentinels comes back intact only if the file does not end inside a quoted
     # field (pandas refuses such a file; pyarrow would quietly close the quote).
@@ -225,7 +235,7 @@ def _read_arrow(utf8: bytes, delimiter: str) -> pa.Table | None:
             io.BytesIO(utf8 + b"\n" + sentinel + b"\n"),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=16 << 20),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
-                                             escape_char=False, newlines_in_values=True, ignore_empty_lines=True),
+                                             escape_char=False, newlines_in_values=b'"' in utf8, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(len(first))},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
