@@ -25,6 +25,10 @@ PG_URL = os.environ.get("OCOPS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = Path("/usr/bin/chromium")
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parent.parent
+# The project's shared folder (CONTRACT.md, realdata/) sits beside the checkout.
+REALDATA = next((p for p in (ROOT.parent / "shared" / "realdata", Path("/work/shared/realdata")) if p.is_dir()),
+                ROOT.parent / "shared" / "realdata")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -20,13 +20,14 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from ocops import queries
+from tests.conftest import REALDATA, require
 from ocops.importer import list_batches
 from ocops.store import make_engine, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 EUROPEAN = FIXTURES / "upload_european.csv"
-VICTIMS = Path("/work/shared/realdata/toronto_victims_of_crime.csv")
+VICTIMS = REALDATA / "toronto_victims_of_crime.csv"
 KPI_LABELS = ["Records", "Operations", "Countries", "Arrests", "Seizures", "Victims rescued", "Seized value (USD)"]
 
 
@@ -195,7 +196,6 @@ def test_binary_and_oversized_files_are_refused_before_any_write(store: str, mon
     assert list_batches(make_engine(store)) == []
 
 
-REALDATA = Path("/work/shared/realdata")
 # (file, preset, rows, measure, total): totals added up with pandas straight from the CSVs
 # (ARREST_COUNT of 32,000 rows, COUNT_ of 1,244 rows); the shootings file counts events (one per row).
 SHIPPED = [
@@ -210,7 +210,7 @@ def test_each_realdata_file_imports_with_its_shipped_preset(store: str, name: st
                                                              measure: str, total: int) -> None:
     path = REALDATA / name
     if not path.exists():
-        pytest.skip(f"{path} is not present")
+        require(False, f"{path} is not present")
     at = _upload_page()
     _upload(at, name, path.read_bytes())
     assert _metrics(at)["Rows"] == f"{rows:,}"
@@ -235,8 +235,7 @@ def test_each_realdata_file_imports_with_its_shipped_preset(store: str, name: st
 
 def test_a_preset_fills_the_widgets_and_a_second_import_changes_nothing(store: str) -> None:
     """Toronto victims of crime: 1,244 rows, all 'Crimes Against the Person'."""
-    if not VICTIMS.exists():
-        pytest.skip(f"{VICTIMS} is not present")
+    require(VICTIMS.exists(), f"{VICTIMS} is not present")
     at = _upload_page()
     digest = _upload(at, VICTIMS.name, VICTIMS.read_bytes())
     assert any("Still needed: operation, date, country" in w.value for w in at.warning)

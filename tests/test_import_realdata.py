@@ -13,7 +13,7 @@ from ocops import queries
 from ocops.importer import Vocabulary, import_path
 from ocops.ingest.mapping import Mapping
 
-REALDATA = Path("/work/shared/realdata")
+from tests.conftest import REALDATA, require
 MAPPINGS = Path(__file__).resolve().parent / "mappings"
 
 
@@ -23,8 +23,7 @@ def source_rows(name: str) -> list[dict[str, str]]:
 
 
 def imported(engine: Engine, vocabulary: Vocabulary, name: str) -> tuple[object, dict[str, object]]:
-    if not (REALDATA / f"{name}.csv").exists():
-        pytest.skip(f"{REALDATA} is not available here")
+    require((REALDATA / f"{name}.csv").exists(), f"{REALDATA} is not available here")
     report = import_path(engine, REALDATA / f"{name}.csv", vocabulary,
                          mapping=Mapping.from_file(MAPPINGS / f"{name}.json"))
     totals = queries.summary(queries.load_frame(engine), queries.Filter(), None)["totals"]  # type: ignore[arg-type]
