@@ -47,6 +47,7 @@ UNIT_HELP = "use kg, g, t, lb, l, ml or items"
 COORDINATES_HELP = "use a GeoJSON-style point such as {'type': 'Point', 'coordinates': [lon, lat]} or WKT POINT (lon lat)"
 COUNTRY_SUGGESTION_CUTOFF = 0.75
 NEAR_ZERO = 1e-6
+HASH_BLOCK = 100_000  # rows joined and hashed at a time
 EVIDENCE_VALUES = 5000  # unique values per column that vote on the decimal mark
 _NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _GEOJSON_POINT = re.compile(rf"coordinates['\"]?\s*:\s*[\[(\s]*({_NUMBER})\s*,\s*({_NUMBER})")
@@ -95,16 +96,16 @@ class Factor:
         encoded = pc.dictionary_encode(pc.fill_null(values, ""))
         chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
         if not chunks:
-            return cls(np.zeros(0, dtype=np.intp), pa.array([], type=pa.string()))
+            return cls(np.zeros(0, dtype=np.int32), pa.array([], type=pa.string()))
         # One memo table serves every chunk, so the longest dictionary holds them all.
         dictionary = max((c.dictionary for c in chunks), key=len)
-        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]).astype(np.intp)
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks])
         return cls(codes, dictionary)
 
     @classmethod
     def constant(cls, value: str, rows: int) -> Factor:
         """The same value on every row."""
-        return cls(np.zeros(rows, dtype=np.intp), pa.array([value], type=pa.string()))
+        return cls(np.zeros(rows, dtype=np.int32), pa.array([value], type=pa.string()))
 
     @cached_property
     def uniques(self) -> pd.Series:
@@ -155,16 +156,23 @@ class Text:
     texts: list[str] | np.ndarray | pa.Array
     blank: np.ndarray | None = None
 
-    def arrow(self) -> pa.Array:
-        """The per-row texts as an Arrow string array (None as "")."""
+    @cached_property
+    def _values(self) -> pa.Array:
         values = self.texts
         if not isinstance(values, pa.Array):
             values = pa.array(np.asarray(values, dtype=object), type=pa.string(), from_pandas=True)
-        values = pc.fill_null(values, "")
+        return pc.fill_null(values, "")
+
+    def arrow(self, start: int = 0, stop: int | None = None) -> pa.Array:
+        """The per-row texts of rows ``start:stop`` as an Arrow string array (None as "")."""
+        values, rows = self._values, slice(start, stop)
         if self.codes is not None and len(values) != len(self.codes):  # else codes are 0..n-1
-            values = values.take(pa.array(self.codes))
-        if self.blank is not None and self.blank.any():
-            values = pc.if_else(pa.array(self.blank), "", values)
+            values = values.take(pa.array(self.codes[rows]))
+        elif start or stop is not None:
+            values = values.slice(start, None if stop is None else stop - start)
+        blank = None if self.blank is None else self.blank[rows]
+        if blank is not None and blank.any():
+            values = pc.if_else(pa.array(blank), "", values)
         return values
 
 
@@ -478,13 +486,12 @@ class Normaliser:
         has_id = keys != None  # noqa: E711
         if not has_id.all():
             translated = sorted(name for name in self.originals if name not in MEASURES and name != "record_id")
-            extra = [self.raw.column(h) for h in self.unmatched]
-            extra += [self.originals[name].text(self.originals[name].strings).arrow() for name in translated]
+            extra = [Text(None, self.raw.column(h).combine_chunks()) for h in self.unmatched]
+            extra += [self.originals[name].text(self.originals[name].strings) for name in translated]
             header = "\x1e".join(["", *self.unmatched, *(f"values:{name}" for name in translated)])
-            key_text = _join([self.text[name].arrow() for name in KEY_FIELDS] + extra)
-            hashed = _digests(key_text.filter(pa.array(~has_id)), header)
+            hashed = _row_digests([self.text[name] for name in KEY_FIELDS] + extra, header, len(keys), ~has_id)
             keys[~has_id] = ["h:" + h for h in hashed]
-        value_hash = np.array(_digests(_join([self.text[name].arrow() for name in STORE_COLUMNS]), ""), dtype=object)
+        value_hash = np.array(_row_digests([self.text[name] for name in STORE_COLUMNS], "", len(keys)), dtype=object)
         return keys, value_hash
 
     def duplicates(self, keys: np.ndarray) -> None:
@@ -526,6 +533,19 @@ class Normaliser:
         return Prepared(columns=columns, errors=row_errors, rows_read=self.raw.rows,
                         rejected=int(self.errors.bad.sum()), ignored_columns=ignored,
                         matched=dict(self.matched), detected=detected)
+
+
+def _row_digests(texts: list[Text], prefix: str, total: int, rows: np.ndarray | None = None) -> list[str]:
+    """:func:`_digests` of the joined texts of each row (of the ``rows`` mask), a block of rows
+    at a time so that the joined text of a large file never exists whole."""
+    digests: list[str] = []
+    for start in range(0, total, HASH_BLOCK):
+        stop = min(start + HASH_BLOCK, total)
+        joined = _join([t.arrow(start, stop) for t in texts])
+        if rows is not None:
+            joined = joined.filter(pa.array(rows[start:stop]))
+        digests += _digests(joined, prefix)
+    return digests
 
 
 def _join(columns: list[pa.Array | pa.ChunkedArray]) -> pa.Array:

@@ -227,20 +227,23 @@ def _read_arrow(utf8: bytes, delimiter: str) -> pa.Table | None:
         return None
     if len(first) < 2 or (b"\r" in utf8 and utf8.count(b"\r") != utf8.count(b"\r\n")):
         return None  # pandas' C parser reads lone carriage returns its own way
-    # A last row of sentinels comes back intact only if the file does not end inside a quoted
-    # field (pandas refuses such a file; pyarrow would quietly close the quote).
+    # With quotes, a last row of sentinels comes back intact only if the file does not end inside
+    # a quoted field (pandas refuses such a file; pyarrow would quietly close the quote).
+    quoted = b'"' in utf8
     sentinel = delimiter.join([EOF_SENTINEL] * len(first)).encode()
     try:
         table = pacsv.read_csv(
-            io.BytesIO(utf8 + b"\n" + sentinel + b"\n"),
+            io.BytesIO(utf8 + b"\n" + sentinel + b"\n" if quoted else utf8),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True, block_size=16 << 20),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
-                                             escape_char=False, newlines_in_values=b'"' in utf8, ignore_empty_lines=True),
+                                             escape_char=False, newlines_in_values=quoted, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in range(len(first))},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, ValueError):
         return None
+    if not quoted:
+        return table
     last = table.slice(table.num_rows - 1).to_pylist()[0] if table.num_rows else {}
     if list(last.values()) != [EOF_SENTINEL] * len(first):
         return None
