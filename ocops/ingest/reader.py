@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,19 +37,33 @@ PY_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 
 @dataclass
 class RawTable:
-    """A file's cells as strings, with what was detected about it."""
+    """A file's cells as strings, with what was detected about it.
 
-    frame: pd.DataFrame
+    The fast reader keeps the cells as Arrow columns (``arrow``) and builds the
+    pandas ``frame`` only when something asks for it; the importer never does.
+    """
+
     headers: list[str]
     encoding: str = "utf-8"
     delimiter: str = ","
     kind: str = "text"
     notes: list[str] = field(default_factory=list)
     arrow: dict[str, pa.ChunkedArray] | None = field(default=None, repr=False)
+    table: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """Every cell as a trimmed string ("" for empty), one column per header."""
+        if self.table is None:
+            arrow = self.arrow or {}
+            self.table = pd.DataFrame({h: arrow[h].to_pandas() for h in self.headers}, columns=self.headers)
+        return self.table
 
     @property
     def rows(self) -> int:
         """Number of data rows (the header is row 0)."""
+        if self.table is None and self.arrow:
+            return len(next(iter(self.arrow.values())))
         return len(self.frame)
 
     def column(self, header: str) -> pa.ChunkedArray:
@@ -347,9 +362,30 @@ def _finish_arrow(table: pa.Table, filename: str, *, encoding: str, delimiter: s
     headers = [str(h).strip() for h in table.slice(0, 1).to_pylist()[0].values()] if table.num_rows else []
     unique = _header(headers, table.num_rows, filename)
     body = table.slice(1)
-    arrow = {name: pc.utf8_trim(body.column(i), characters=PY_WHITESPACE) for i, name in enumerate(unique)}
-    frame = pd.DataFrame({name: column.to_pandas() for name, column in arrow.items()}, columns=unique)
-    return RawTable(frame=frame, headers=unique, encoding=encoding, delimiter=delimiter, kind="text", arrow=arrow)
+    arrow = {name: _trimmed(body.column(i)) for i, name in enumerate(unique)}
+    return RawTable(headers=unique, encoding=encoding, delimiter=delimiter, kind="text", arrow=arrow)
+
+
+_WHITESPACE_BYTES = np.array([c.isspace() for c in map(chr, range(128))] + [True] * 128)  # any non-ASCII byte: maybe
+
+
+def _trimmed(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The column with every value stripped like str.strip(); the same array when no value
+    starts or ends with a byte that may be whitespace (checked on Arrow's buffers, no copy)."""
+    for chunk in column.chunks:
+        if not len(chunk):
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+        data = chunk.buffers()[2]
+        if data is None:
+            continue
+        values = np.frombuffer(data, dtype=np.uint8)
+        starts, ends = offsets[:-1], offsets[1:]
+        filled = ends > starts
+        edges = np.concatenate([values[starts[filled]], values[ends[filled] - 1]])
+        if _WHITESPACE_BYTES[edges].any():
+            return pc.utf8_trim(column, characters=PY_WHITESPACE)
+    return column
 
 
 def _finish(frame: pd.DataFrame, filename: str, *, encoding: str, delimiter: str, kind: str) -> RawTable:
@@ -361,4 +397,4 @@ def _finish(frame: pd.DataFrame, filename: str, *, encoding: str, delimiter: str
     frame.columns = unique
     for column in frame.columns:
         frame[column] = frame[column].astype(str).str.strip()
-    return RawTable(frame=frame, headers=unique, encoding=encoding, delimiter=delimiter, kind=kind)
+    return RawTable(headers=unique, encoding=encoding, delimiter=delimiter, kind=kind, table=frame)
