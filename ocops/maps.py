@@ -42,6 +42,12 @@ NO_DATA = (225, 225, 225)
 OCEAN_VIEW = pdk.ViewState(latitude=20, longitude=10, zoom=0.8, min_zoom=0, max_zoom=8)
 TOOLTIP = {"text": "{tip}"}
 GRID_STEPS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+# Clicks need the boundary outlines out of picking. deck.gl picks synchronously on pointerdown
+# and its tap recogniser (mjolnir.js) only reports a click when pointerup follows within 250 ms
+# (Date.now). Picking the outlines' PathLayer of the whole world takes ~200-330 ms in Chromium
+# without a GPU (SwiftShader; ~14 ms with fills alone), so the click is dropped as a long press
+# and Streamlit never gets a selection, while hover (no time limit) still shows the tooltip.
+UNPICKABLE_OUTLINES = {"polygons-stroke": {"pickable": False}}
 
 
 @dataclass(frozen=True)
@@ -167,7 +173,7 @@ def country_layers(table: pd.DataFrame, measure: str, bins: Sequence[LegendBin],
                  "line": [20, 20, 20] if iso3 in chosen else [255, 255, 255],
                  "width": 3 if iso3 in chosen else 0.5,
                  "tip": _tip(country.name, country.region, row)}
-        features += [{"type": "Feature", "geometry": part, "properties": props} for part in _polygons(feature["geometry"])]
+        features.append({"type": "Feature", "geometry": feature["geometry"], "properties": props})
     small = []
     for iso3, row in rows.items():
         if iso3 in drawn:
@@ -181,19 +187,12 @@ def country_layers(table: pd.DataFrame, measure: str, bins: Sequence[LegendBin],
         pdk.Layer("GeoJsonLayer", id=COUNTRY_LAYER, data={"type": "FeatureCollection", "features": features},
                   wrap_longitude=True, pickable=True, auto_highlight=True, stroked=True, filled=True,
                   get_fill_color="properties.fill", get_line_color="properties.line",
-                  get_line_width="properties.width", line_width_units="'pixels'"),
+                  get_line_width="properties.width", line_width_units="'pixels'",
+                  _subLayerProps=UNPICKABLE_OUTLINES),
         pdk.Layer("ScatterplotLayer", id=SMALL_COUNTRY_LAYER, data=small, pickable=True, auto_highlight=True,
                   stroked=True, get_position=["lon", "lat"], get_fill_color="fill", get_line_color="line",
                   get_line_width="width", line_width_units="'pixels'", get_radius=6, radius_units="'pixels'"),
     ]
-
-
-def _polygons(geometry: dict) -> list[dict]:
-    """A MultiPolygon as separate Polygons: with MultiPolygon features in the layer, clicks
-    in Streamlit's deck.gl pick nothing (hover still works); plain Polygons click fine."""
-    if geometry["type"] != "MultiPolygon":
-        return [geometry]
-    return [{"type": "Polygon", "coordinates": rings} for rings in geometry["coordinates"]]
 
 
 def place_points(raw: pd.DataFrame, countries: CountryIndex, gazetteer: Gazetteer,

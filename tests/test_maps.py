@@ -72,6 +72,19 @@ def test_filter_and_selection_highlight(loaded: Engine, countries: CountryIndex)
     assert props["FRA"]["fill"][:3] != list(maps.NO_DATA)
 
 
+def test_boundaries_are_one_feature_per_country_and_only_fills_are_picked(countries: CountryIndex) -> None:
+    # Picking the outlines too makes a pointerdown take > 250 ms without a GPU, and deck.gl then
+    # drops the click (tests/test_browser_map.py); the fill still picks the whole country.
+    table = pd.DataFrame(columns=["iso3", "arrests"])
+    spec = json.loads(maps.make_deck(maps.country_layers(table, "arrests", [], countries)).to_json())
+    layer = next(layer for layer in spec["layers"] if layer["id"] == maps.COUNTRY_LAYER)
+    assert layer["pickable"] is True
+    assert layer["_subLayerProps"] == {"polygons-stroke": {"pickable": False}}
+    russia = [f for f in layer["data"]["features"] if f["properties"]["iso3"] == "RUS"]
+    assert len(layer["data"]["features"]) == 177 and len(russia) == 1
+    assert russia[0]["geometry"]["type"] == "MultiPolygon"
+
+
 def test_points_are_grouped_in_sql_and_placed(loaded: Engine, countries: CountryIndex) -> None:
     raw = points(loaded, Filter(), countries)
     by_place = {(r.placed, r.country, r.city, r.lat, r.lon): (r.records, r.arrests) for r in raw.itertuples()}
