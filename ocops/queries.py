@@ -405,39 +405,51 @@ POINT_MEASURES: tuple[str, ...] = ("records", "arrests", "seizures", "victims_re
 POINT_COLUMNS: tuple[str, ...] = ("placed", "country", "city", "lat", "lon", *POINT_MEASURES)
 
 
-def points(engine: Engine, flt: Filter, countries: CountryIndex, decimals: int = 1) -> pd.DataFrame:
-    """Per-location totals of the filtered records, for maps (SQL GROUP BY, never one row per record).
+def _round_half_away(values: np.ndarray, decimals: int) -> np.ndarray:
+    """Round like SQL's ROUND: halves away from zero (numpy rounds halves to even)."""
+    scale = 10.0 ** decimals
+    return np.round(np.sign(values) * np.floor(np.abs(values) * scale + 0.5) / scale, decimals)
+
+
+def points(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, decimals: int = 1) -> pd.DataFrame:
+    """Per-location totals of the filtered records, for maps (never one row per record).
 
     One row per (country, lat, lon rounded to ``decimals``) for records with coordinates
     (``placed`` = "coordinates"), per (country, city) for records with a city but no
     coordinates ("city", lat/lon empty), and per country for the rest ("country").
     """
-    table = Record.__table__
-    conditions = _sql_conditions(flt, countries)
-    has_xy = sa.and_(table.c.latitude.is_not(None), table.c.longitude.is_not(None))
-    has_city = sa.and_(table.c.city.is_not(None), table.c.city != "")
-    sums = [sa.func.count().label("records"),
-            *(sa.func.coalesce(sa.func.sum(table.c[m]), 0).label(m) for m in POINT_MEASURES[1:])]
-    lat = sa.func.round(sa.cast(table.c.latitude, sa.Numeric), decimals)
-    lon = sa.func.round(sa.cast(table.c.longitude, sa.Numeric), decimals)
-    queries = {
-        "coordinates": sa.select(table.c.country, sa.null().label("city"), lat.label("lat"), lon.label("lon"), *sums)
-        .where(*conditions, has_xy).group_by(table.c.country, lat, lon),
-        "city": sa.select(table.c.country, table.c.city, sa.null().label("lat"), sa.null().label("lon"), *sums)
-        .where(*conditions, sa.not_(has_xy), has_city).group_by(table.c.country, table.c.city),
-        "country": sa.select(table.c.country, sa.null().label("city"), sa.null().label("lat"), sa.null().label("lon"),
-                             *sums).where(*conditions, sa.not_(has_xy), sa.not_(has_city)).group_by(table.c.country),
-    }
+    chosen = select(frame, flt, countries)
+    n = len(chosen)
+    lat = chosen["latitude"].to_numpy(dtype="float64") if "latitude" in chosen else np.full(n, np.nan)
+    lon = chosen["longitude"].to_numpy(dtype="float64") if "longitude" in chosen else np.full(n, np.nan)
+    has_xy = ~np.isnan(lat) & ~np.isnan(lon)
+    if "city" in chosen:
+        city_codes = chosen["city"].cat.codes.to_numpy()
+        named = np.array([bool(str(c).strip()) for c in chosen["city"].cat.categories] + [False], dtype=bool)
+        has_city = named[city_codes] & ~has_xy
+        city = chosen["city"].astype(object).to_numpy()
+    else:
+        has_city, city = np.zeros(n, dtype=bool), np.full(n, None, dtype=object)
+    base = pd.DataFrame({
+        "country": chosen["country"].astype(object).to_numpy(), "city": city,
+        "lat": _round_half_away(np.where(has_xy, lat, 0.0), decimals),
+        "lon": _round_half_away(np.where(has_xy, lon, 0.0), decimals),
+        "records": np.ones(n, dtype=np.int64),
+        **{m: chosen[m].to_numpy() for m in POINT_MEASURES[1:]},
+    })
     parts = []
-    with engine.connect() as conn:
-        for placed, query in queries.items():
-            rows = conn.execute(query).fetchall()
-            part = pd.DataFrame(rows, columns=list(POINT_COLUMNS[1:]), dtype=object)
-            part.insert(0, "placed", placed)
-            parts.append(part)
-    frame = pd.concat(parts, ignore_index=True) if any(len(p) for p in parts) else parts[0]
+    for placed, mask, keys in (("coordinates", has_xy, ["country", "lat", "lon"]),
+                               ("city", has_city, ["country", "city"]),
+                               ("country", ~has_xy & ~has_city, ["country"])):
+        part = base[mask].groupby(keys, sort=True)[list(POINT_MEASURES)].sum().reset_index()
+        for column in ("city", "lat", "lon"):
+            if column not in keys:
+                part[column] = None
+        part.insert(0, "placed", placed)
+        parts.append(part[list(POINT_COLUMNS)])
+    result = pd.concat(parts, ignore_index=True)
     for name in ("lat", "lon", "seized_value_usd"):
-        frame[name] = pd.to_numeric(frame[name]).astype("float64")
+        result[name] = pd.to_numeric(result[name]).astype("float64")
     for name in POINT_MEASURES[:-1]:
-        frame[name] = pd.to_numeric(frame[name]).astype("int64")
-    return frame[list(POINT_COLUMNS)]
+        result[name] = result[name].astype("int64")
+    return result

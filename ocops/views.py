@@ -292,6 +292,11 @@ def gantt(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure: st
     return table[columns].reset_index(drop=True)
 
 
+def map_points(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) -> pd.DataFrame:
+    """Per-location totals for the map (``queries.points``), one row per place, never per record."""
+    return queries.points(frame, flt, countries)
+
+
 def data_status(engine: Engine) -> dict[str, Any]:
     """What the store holds: batch count, time of the last import, whether the sample is loaded."""
     batches = list_batches(engine)

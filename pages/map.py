@@ -1,21 +1,14 @@
 """Map: the chosen measure per country, record points, operation links; a click filters by country."""
 
-import pandas as pd
 import streamlit as st
 
-from ocops import maps, queries
+from ocops import maps
 from ocops.gazetteer import load_gazetteer
 from ocops.ui import components
-from ocops.ui.data import page_context
+from ocops.ui.data import page_context, view
 from ocops.ui.map_select import CLICKS, country_click_handler
 
 STYLES = {"points": "Points", "hexagons": "Hexagons", "heat": "Heat map", None: "No points"}
-
-
-@st.cache_data(max_entries=16, show_spinner="Placing records…")
-def located(store_key: str, version: int, flt: queries.Filter, _engine, _countries) -> pd.DataFrame:  # noqa: ANN001
-    """Per-location totals of the filter, grouped in SQL (cached per data version and filter)."""
-    return queries.points(_engine, flt, _countries)
 
 
 context = page_context()
@@ -35,7 +28,7 @@ operation = operation_col.selectbox(
 
 options = maps.MapOptions(measure=measure, point_style=style, links=show_links, operation=operation,
                           selected=context.flt.countries)
-raw = located(context.store_key, context.version, context.flt, context.engine, context.countries) if style else None
+raw = view(context, "map_points") if style else None
 world = maps.world_map(context.frame, context.flt, context.countries, options, raw,
                        load_gazetteer() if style else None)
 

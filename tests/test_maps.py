@@ -85,8 +85,8 @@ def test_boundaries_are_one_feature_per_country_and_only_fills_are_picked(countr
     assert russia[0]["geometry"]["type"] == "MultiPolygon"
 
 
-def test_points_are_grouped_in_sql_and_placed(loaded: Engine, countries: CountryIndex) -> None:
-    raw = points(loaded, Filter(), countries)
+def test_points_are_grouped_on_the_server_and_placed(loaded: Engine, countries: CountryIndex) -> None:
+    raw = points(load_frame(loaded), Filter(), countries)
     by_place = {(r.placed, r.country, r.city, r.lat, r.lon): (r.records, r.arrests) for r in raw.itertuples()}
     nan = float("nan")
     keyed = {(k[0], k[1], k[2] if isinstance(k[2], str) else None,
@@ -106,7 +106,7 @@ def test_points_are_grouped_in_sql_and_placed(loaded: Engine, countries: Country
     assert spots[(52, 13)] == 2  # both Berlin records in one point
     france = countries.get("FRA")  # Atlantisville falls back to the country point
     assert spots[(round(france.lat), round(france.lon))] == 1
-    only_b = points(loaded, Filter(operations=("Op B",)), countries)
+    only_b = points(load_frame(loaded), Filter(operations=("Op B",)), countries)
     assert int(only_b["records"].sum()) == 3 and int(only_b["arrests"].sum()) == 8
 
 
@@ -124,7 +124,7 @@ def test_operation_links_width_by_shared_results(loaded: Engine, countries: Coun
 
 def test_deck_json_has_no_base_map_and_every_layer_an_id(loaded: Engine, countries: CountryIndex) -> None:
     frame = load_frame(loaded)
-    raw = points(loaded, Filter(), countries)
+    raw = points(load_frame(loaded), Filter(), countries)
     for style in ("points", "hexagons", "heat"):
         options = maps.MapOptions(measure="arrests", point_style=style, links=True)
         world = maps.world_map(frame, Filter(), countries, options, raw, load_gazetteer())
