@@ -61,9 +61,10 @@ def gantt(periods: pd.DataFrame, measure: str) -> go.Figure:
                        marker_color=_color(index), customdata=part["value"],
                        hovertemplate="%{y}<br>%{base|%d %b %Y}<br>" + MEASURE_LABELS.get(measure, measure)
                        + ": %{customdata:,}<extra></extra>")
-    layout = {**LAYOUT, "height": max(260, 60 + 22 * len(order))}
+    layout = {**LAYOUT, "height": 180 + 26 * len(order)}  # room for every label and the legend
     figure.update_layout(title=f"Operation periods (top {len(order)} by {MEASURE_LABELS.get(measure, measure).lower()})",
-                         xaxis=dict(type="date"), yaxis=dict(categoryorder="array", categoryarray=order[::-1]),
+                         xaxis=dict(type="date"), yaxis=dict(categoryorder="array", categoryarray=order[::-1],
+                                    tickmode="array", tickvals=order),
                          barmode="overlay", **layout)
     return figure
 
