@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
@@ -21,6 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from ocops import sqlite_arrow
 from ocops.errors import BadFilter
 from ocops.geo import CountryIndex
 from ocops.models import Record
@@ -155,21 +157,45 @@ FRAME_EXTRA = ("latitude", "longitude", "city", "end_date", "lead_agency")  # ma
 def load_frame(engine: Engine, flt: Filter | None = None, countries: CountryIndex | None = None) -> pd.DataFrame:
     """The compact analytic frame of the stored records (optionally only those ``flt`` selects).
 
-    Reads through the driver, not the ORM (1M rows in a couple of seconds);
-    ``ocops.snapshot`` keeps a copy per data version so that cost is paid once.
+    SQLite files are read column-wise into Arrow by the ADBC SQLite driver in a
+    child process (``ocops.sqlite_arrow``); PostgreSQL streams COPY output. ``ocops.snapshot``
+    keeps a copy per data version so that even this is paid once per change.
     """
-    with engine.connect() as conn:
+    path = sqlite_file(engine)
+    if path is not None and os.path.getsize(path) >= sqlite_arrow.MIN_BYTES:
+        sql = str(_frame_query(flt, countries).compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+        raw = _read_sqlite_arrow(path, sql)
+        if raw is not None:
+            return compact_frame(raw)
+    with engine.connect() as conn:  # PostgreSQL, or the child reader is not available
         return read_frame(conn, flt, countries)
+
+
+def sqlite_file(engine: Engine) -> str | None:
+    """The database file of an SQLite engine (None for PostgreSQL or an in-memory store)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    return database if database and database != ":memory:" else None
+
+
+def _read_sqlite_arrow(path: str, sql: str) -> pd.DataFrame | None:
+    table = sqlite_arrow.read(path, sql)
+    return None if table is None else table.to_pandas()  # type: ignore[attr-defined]
+
+
+def _frame_query(flt: Filter | None, countries: CountryIndex | None) -> sa.Select[Any]:
+    table = Record.__table__
+    query = sa.select(*(table.c[name] for name in (*FRAME_COLUMNS, *FRAME_EXTRA)))
+    if flt is not None and countries is not None:
+        query = query.where(*_sql_conditions(flt, countries))
+    return query
 
 
 def read_frame(conn: Connection, flt: Filter | None = None, countries: CountryIndex | None = None) -> pd.DataFrame:
     """:func:`load_frame` on an open connection (inside the caller's transaction)."""
-    table = Record.__table__
     names = (*FRAME_COLUMNS, *FRAME_EXTRA)
-    query = sa.select(*(table.c[name] for name in names))
-    if flt is not None and countries is not None:
-        query = query.where(*_sql_conditions(flt, countries))
-    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    compiled = _frame_query(flt, countries).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if conn.dialect.name == "postgresql":
@@ -197,14 +223,25 @@ def _numbers(raw: pd.DataFrame, name: str, dtype: str) -> np.ndarray:
     return pd.to_numeric(raw[name], errors="coerce").fillna(0).to_numpy(dtype=dtype)
 
 
+def _category(values: pd.Series) -> pd.Categorical:
+    """A categorical with sorted categories (already-categorical input is only reordered)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        ordered = sorted(str(c) for c in categories)
+        if list(categories) != ordered:
+            values = values.cat.set_categories(ordered)
+        return pd.Categorical(values)
+    return pd.Categorical(values.astype(object).where(values.notna(), None))
+
+
 def compact_frame(raw: pd.DataFrame) -> pd.DataFrame:
     """Types and derived columns for fast grouping: categoricals, int64 counts, kg/l/items, month."""
     dates = pd.to_datetime(raw["date"].astype(str), format="ISO8601") if len(raw) else pd.Series([], dtype="datetime64[s]")
     frame = pd.DataFrame({
         "date": dates.astype("datetime64[s]").to_numpy(),
-        "country": pd.Categorical(raw["country"].astype(object)),
-        "crime_area": pd.Categorical(raw["crime_area"].astype(object)),
-        "operation": pd.Categorical(raw["operation"].astype(object)),
+        "country": _category(raw["country"]),
+        "crime_area": _category(raw["crime_area"]),
+        "operation": _category(raw["operation"]),
         "arrests": _numbers(raw, "arrests", "int64"),
         "seizures": _numbers(raw, "seizures", "int64"),
         "victims_rescued": _numbers(raw, "victims_rescued", "int64"),
@@ -212,17 +249,17 @@ def compact_frame(raw: pd.DataFrame) -> pd.DataFrame:
         "batch_id": _numbers(raw, "batch_id", "int64"),
     })
     amount = _numbers(raw, "seized_amount", "float64")
-    kind = raw["seized_kind"].astype(object).to_numpy()
+    kind = raw["seized_kind"].astype(object).to_numpy()  # small: compared once per row
     for name, unit in (("seized_kg", "kg"), ("seized_l", "l"), ("seized_items", "items")):
         frame[name] = np.where(kind == unit, amount, 0.0)
     frame["month"] = (frame["date"].dt.year * 100 + frame["date"].dt.month).astype("int32")
     if all(name in raw for name in FRAME_EXTRA):
         frame["latitude"] = pd.to_numeric(raw["latitude"], errors="coerce").to_numpy(dtype="float64")
         frame["longitude"] = pd.to_numeric(raw["longitude"], errors="coerce").to_numpy(dtype="float64")
-        frame["city"] = pd.Categorical(raw["city"].astype(object).where(raw["city"].notna(), None))
+        frame["city"] = _category(raw["city"])
         ends = pd.to_datetime(raw["end_date"].astype(object), format="ISO8601", errors="coerce")
         frame["end_date"] = ends.astype("datetime64[s]").to_numpy()
-        frame["lead_agency"] = pd.Categorical(raw["lead_agency"].astype(object).where(raw["lead_agency"].notna(), None))
+        frame["lead_agency"] = _category(raw["lead_agency"])
     return frame
 
 

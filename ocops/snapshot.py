@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ocops.queries import read_frame
+from ocops.queries import load_frame, read_frame, sqlite_file
 
 META = sa.text("SELECT key, value FROM meta WHERE key IN ('data_version', 'store_id')")
 
@@ -34,7 +34,18 @@ def _identity(engine: Engine) -> tuple[int, int]:
 
 
 def _read_consistent(engine: Engine) -> tuple[int, int, pd.DataFrame]:
-    """(store id, data version, frame) as of one consistent snapshot of the store."""
+    """(store id, data version, frame) as of one consistent snapshot of the store.
+
+    An SQLite file is read by a separate (Arrow) connection, so the version is
+    read before and after: a write in between shows as a change and the read
+    is repeated. PostgreSQL reads both in one REPEATABLE READ transaction.
+    """
+    if sqlite_file(engine) is not None:
+        for _attempt in range(5):
+            before = _identity(engine)
+            frame = load_frame(engine)
+            if _identity(engine) == before:
+                return (*before, frame)
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")

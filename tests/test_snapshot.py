@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy.engine import Engine
 
 from ocops import queries
@@ -57,3 +58,22 @@ def test_a_broken_copy_is_replaced_and_no_folder_means_no_copy(engine: Engine, v
     copy.write_bytes(b"not parquet")
     assert _arrests(cached_frame(engine, tmp_path)) == 12
     assert _arrests(cached_frame(engine, None)) == 12
+
+
+def test_child_arrow_reader_gives_the_same_frame(tmp_path: Path, vocabulary: Vocabulary,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large SQLite stores are read by the ADBC driver in a child process: same figures."""
+    from ocops import sqlite_arrow
+
+    engine = open_store(f"sqlite:///{tmp_path / 'big.db'}")
+    import_bytes(engine, (FIRST + SECOND.split("\n", 1)[1]).encode(), "both.csv", vocabulary)
+    slow = queries.load_frame(engine)
+    monkeypatch.setattr(sqlite_arrow, "MIN_BYTES", 0)
+    fast = queries.load_frame(engine)
+    assert queries.totals(fast) == queries.totals(slow) == {
+        "records": 3, "operations": 3, "countries": 3, "arrests": 23, "seizures": 0, "victims_rescued": 0,
+        "seized_value_usd": 0.0, "seized_kg": 2.0, "seized_l": 0.0, "seized_items": 0}
+    assert list(fast["country"].cat.categories) == ["FRA", "KEN", "PER"]
+    assert fast["date"].dtype == slow["date"].dtype
+    assert sqlite_arrow.read(str(tmp_path / "big.db"), "SELECT count(*) AS n FROM records").to_pylist() == [{"n": 3}]
+    engine.dispose()
