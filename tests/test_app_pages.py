@@ -292,3 +292,31 @@ def test_first_start_loads_the_sample_and_says_so(empty: str, monkeypatch: pytes
     at = _run(_app(period="all-time"))
     assert any("illustrative sample data" in i.value for i in at.info)
     assert int(_cards(at)["Records"][0].replace(",", "")) > 0
+
+
+def test_an_import_by_another_process_shows_on_the_next_rerun(loaded: str, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data version in the store is checked on every rerun; the frame is reloaded once per change."""
+    import subprocess
+    import sys
+
+    from ocops import snapshot
+
+    loads: list[int] = []
+    real = snapshot.cached_frame
+    monkeypatch.setattr(snapshot, "cached_frame", lambda *a, **k: loads.append(1) or real(*a, **k))
+    at = _run(_app(region="Europe", since="2018-01-01", until="2018-12-31"))
+    assert _cards(at)["Arrests"] == ("40", "+31") and len(loads) == 1
+    extra = tmp_path / "extra.csv"
+    extra.write_text("operation,date,country,crime_area,arrests,seizures\n"
+                     "Operation Late,2018-06-01,Italy,Cybercrime,9,2\n"
+                     "Operation Late,2018-06-02,Portugal,Cybercrime,4,0\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "ocops", "--db", loaded, "import", str(extra)], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    _run(at)  # the next rerun, as after any click
+    cards = _cards(at)
+    assert cards["Records"] == ("9", "+5") and cards["Arrests"] == ("53", "+44")  # 7+2 records, 40+9+4 arrests
+    assert cards["Seizures"] == ("118", "+113") and cards["Operations"] == ("6", "+3")
+    _run(at)
+    assert len(loads) == 2  # one reload for the one change, none for the rerun after it
