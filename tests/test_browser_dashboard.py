@@ -8,17 +8,15 @@ L-01, L-02, G-01, N-01; previous period 2017: L-05, L-06, T-03, G-03).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.browser import serve_dashboard
 from tests.conftest import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,48 +28,14 @@ PAGES = ("Timeline", "Breakdown", "Operations", "Overview")
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(base: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError("streamlit did not become healthy")
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """`streamlit run dashboard.py` on a free port, on a store loaded from the fixture."""
-    url = f"sqlite:///{tmp_path / 'browser.db'}"
-    env = {**os.environ, "OCOPS_DATABASE_URL": url, "OCOPS_LOAD_SAMPLE": "false"}
-    subprocess.run([sys.executable, "-m", "ocops", "import", str(FIXTURE)], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base, process)
+    env = {"OCOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'browser.db'}", "OCOPS_LOAD_SAMPLE": "false"}
+    subprocess.run([sys.executable, "-m", "ocops", "import", str(FIXTURE)], cwd=ROOT, env={**os.environ, **env},
+                   check=True, capture_output=True)
+    with serve_dashboard(env) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def _query(page_url: str) -> dict[str, list[str]]:

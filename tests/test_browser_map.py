@@ -4,55 +4,27 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.browser import serve_dashboard
 from tests.conftest import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 WEBGL_ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]  # WebGL without a GPU
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
+pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def app_url(tmp_path: Path) -> Iterator[str]:
     """The dashboard on a fresh SQLite store with the sample loaded, served on a free port."""
-    port = _free_port()
-    env = {**os.environ, "OCOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'ocops.db'}", "OCOPS_LOAD_SAMPLE": "true"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("streamlit did not start within 60 s")
+    with serve_dashboard({"OCOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'ocops.db'}",
+                          "OCOPS_LOAD_SAMPLE": "true"}) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def _screen_point(lon: float, lat: float, box: dict, view_lon: float = 10, view_lat: float = 20,

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browser import serve_dashboard
 from tests.conftest import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,37 +26,14 @@ ADDED_VALUE = 13501.25
 SCREENSHOT = Path(os.environ.get("OCOPS_SCREENSHOTS", "/tmp")) / "upload_page.png"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
+pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def app_url(tmp_path: Path) -> Iterator[str]:
     """The dashboard on a fresh SQLite store with the sample loaded, served on a free port."""
-    port = _free_port()
-    env = {**os.environ, "OCOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'ocops.db'}", "OCOPS_LOAD_SAMPLE": "true"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("streamlit did not start within 60 s")
+    with serve_dashboard({"OCOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'ocops.db'}",
+                          "OCOPS_LOAD_SAMPLE": "true"}) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def _kpis(page, url: str) -> dict[str, float]:  # noqa: ANN001 - playwright Page

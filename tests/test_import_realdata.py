@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import pytest
 from sqlalchemy.engine import Engine
 
 from ocops import queries

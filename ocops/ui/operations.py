@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from ocops import views
 from ocops.importer import list_batches
 from ocops.ui.data import Context, view
 
