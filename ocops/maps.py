@@ -1,8 +1,9 @@
 """Offline world maps as pydeck decks: country choropleth, points, hexagons/heat, operation links.
 
 Every deck is built with ``map_provider=None`` and ``map_style`` left unset: pydeck then
-writes the sentinel ``"mapStyle": "__MAP_STYLE__"``, which Streamlit drops; with
-``map_style=None`` the key is missing and Streamlit loads Carto's style from the internet.
+writes the sentinel ``"mapStyle": "__MAP_STYLE__"``, which Streamlit drops; passing None
+as the map style instead leaves the key out, and Streamlit then loads Carto's style from
+the internet.
 The base layer is the bundled world boundaries (``geo.load_boundaries``); countries too
 small for them are drawn as points at their ``countries.csv`` location. All figures come
 from the query layer (``queries.select``/``grouped``/``points``) for the same Filter as the

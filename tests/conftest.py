@@ -136,3 +136,13 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
+
+
+@pytest.fixture
+def app_url(tmp_path: Path) -> Iterator[str]:
+    """The dashboard on a fresh SQLite store with the sample loaded, served on a free port."""
+    from tests.browser import serve_dashboard
+
+    with serve_dashboard({"OCOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'ocops.db'}",
+                          "OCOPS_LOAD_SAMPLE": "true"}) as url:
+        yield url

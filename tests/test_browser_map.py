@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tests.browser import serve_dashboard
 from tests.conftest import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,13 +16,6 @@ WEBGL_ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]  # WebGL
 
 
 pytestmark = pytest.mark.browser
-
-@pytest.fixture
-def app_url(tmp_path: Path) -> Iterator[str]:
-    """The dashboard on a fresh SQLite store with the sample loaded, served on a free port."""
-    with serve_dashboard({"OCOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'ocops.db'}",
-                          "OCOPS_LOAD_SAMPLE": "true"}) as url:
-        yield url
 
 
 def _screen_point(lon: float, lat: float, box: dict, view_lon: float = 10, view_lat: float = 20,

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser import serve_dashboard
 from tests.conftest import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,13 +25,6 @@ SCREENSHOT = Path(os.environ.get("OCOPS_SCREENSHOTS", "/tmp")) / "upload_page.pn
 
 
 pytestmark = pytest.mark.browser
-
-@pytest.fixture
-def app_url(tmp_path: Path) -> Iterator[str]:
-    """The dashboard on a fresh SQLite store with the sample loaded, served on a free port."""
-    with serve_dashboard({"OCOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'ocops.db'}",
-                          "OCOPS_LOAD_SAMPLE": "true"}) as url:
-        yield url
 
 
 def _kpis(page, url: str) -> dict[str, float]:  # noqa: ANN001 - playwright Page
