@@ -89,3 +89,43 @@ def test_import_raises_the_kpis_by_the_file_totals_and_a_binary_file_changes_not
         page.screenshot(path=str(SCREENSHOT), full_page=True)
         assert _kpis(page, app_url) == before
         browser.close()
+
+
+def test_a_messy_european_excel_export_with_a_saved_preset(chromium: Path, app_url: str, tmp_path: Path) -> None:
+    """The workbook of tests/test_app_upload.py (French headers, numbers as text, mixed dates), mapped by a
+    preset saved earlier. By hand: row 1 Belgium 1,234 arrests and 2,500.50 USD, row 2 Netherlands 12 arrests
+    and 100 USD; rows 3 (31/13/2024) and 4 (-2 arrests) are rejected."""
+    from playwright.sync_api import sync_playwright
+
+    from ocops.ingest.mapping import Mapping
+    from ocops.presets import save_preset
+    from ocops.store import open_store
+    from tests.test_app_upload import _messy_workbook
+
+    engine = open_store(f"sqlite:///{tmp_path / 'ocops.db'}")  # the store app_url serves
+    headers = ["Opération", "Date", "Pays", "Domaine", "Interpellations", "Valeur (USD)", "Réf. interne"]
+    save_preset(engine, "Customs export (FR)", headers, Mapping(
+        columns={"Domaine": "crime_area", "Interpellations": "arrests", "Valeur (USD)": "seized_value_usd",
+                 "Réf. interne": "ignore"},
+        values={"crime_area": {"Stupéfiants": "Drug trafficking",
+                               "Médicaments contrefaits": "Illicit goods and counterfeiting"},
+                "country": {"Belgique": "Belgium"}}))
+    engine.dispose()
+    with sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        before = _kpis(page, app_url)
+        _open_upload(page, app_url, "export.xlsx", _messy_workbook(),
+                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        page.get_by_role("button", name="Apply preset “Customs export (FR)”").click()
+        page.wait_for_timeout(1000)
+        page.get_by_role("button", name=re.compile(r"Dry run$")).click()
+        page.get_by_text("Validation report: 2 problems in 2 rows").wait_for(timeout=60_000)
+        page.get_by_role("button", name=re.compile(r"Import$")).click()
+        page.get_by_text(re.compile(r"Imported export\.xlsx as batch #\d+: 2 new, 0 updated, 0 unchanged, "
+                                    r"2 rejected\.")).wait_for(timeout=60_000)
+        after = _kpis(page, app_url)
+        assert after["Records"] - before["Records"] == 2
+        assert after["Arrests"] - before["Arrests"] == 1246
+        assert abs(after["Seized value (USD)"] - before["Seized value (USD)"] - 2600.5) <= 1
+        browser.close()
