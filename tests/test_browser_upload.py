@@ -129,3 +129,33 @@ def test_a_messy_european_excel_export_with_a_saved_preset(chromium: Path, app_u
         assert after["Arrests"] - before["Arrests"] == 1246
         assert abs(after["Seized value (USD)"] - before["Seized value (USD)"] - 2600.5) <= 1
         browser.close()
+
+
+def test_a_realdata_file_with_its_shipped_preset(chromium: Path, app_url: str) -> None:
+    """The Toronto victims file (a format fixture, not operation results) through the browser with the
+    shipped preset; the rise in records and victims is summed from the file with the csv module."""
+    import csv
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.conftest import REALDATA, require
+
+    path = REALDATA / "toronto_victims_of_crime.csv"
+    require(path.exists(), f"{path} is not present")
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    victims = sum(int(row["COUNT_"]) for row in rows)
+    with sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        before = _kpis(page, app_url)
+        _open_upload(page, app_url, path.name, path.read_bytes(), "text/csv")
+        page.get_by_role("button", name="Apply preset “Toronto victims of crime”").click()
+        page.wait_for_timeout(1000)
+        page.get_by_role("button", name=re.compile(r"Import$")).click()
+        page.get_by_text(re.compile(rf"Imported {re.escape(path.name)} as batch #\d+: {len(rows):,} new, 0 updated, "
+                                    r"0 unchanged, 0 rejected\.")).wait_for(timeout=120_000)
+        after = _kpis(page, app_url)
+        assert after["Records"] - before["Records"] == len(rows) == 1244
+        assert after["Victims rescued"] - before["Victims rescued"] == victims
+        browser.close()
