@@ -125,12 +125,15 @@ def _nice(value: float) -> float:
 
 
 def legend_bins(values: Sequence[float], classes: int = 5) -> list[LegendBin]:
-    """Colour classes for the positive ``values``: quantile breaks rounded to 2 significant
-    digits, at most ``classes`` (fewer when values repeat); empty when nothing is positive."""
+    """Colour classes for the positive ``values``: quantile breaks rounded up to 2 significant
+    digits (to whole numbers for counts), at most ``classes`` (fewer when values repeat);
+    empty when nothing is positive."""
     positive = np.sort(np.asarray([v for v in values if v and v > 0], dtype=float))
     if positive.size == 0:
         return []
-    uppers = sorted({_nice(float(np.quantile(positive, q))) for q in np.linspace(0, 1, classes + 1)[1:]})
+    whole = bool(np.all(positive == np.floor(positive)))
+    breaks = (float(np.quantile(positive, q)) for q in np.linspace(0, 1, classes + 1)[1:])
+    uppers = sorted({_nice(math.ceil(b) if whole else b) for b in breaks})
     uppers[-1] = max(uppers[-1], float(positive[-1]))
     palette = PALETTE[-len(uppers):] if len(uppers) > 1 else PALETTE[2:3]
     bins, lower = [], float(positive[0])

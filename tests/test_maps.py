@@ -142,10 +142,13 @@ def test_legend_bins() -> None:
     assert maps.legend_bins([0, 0]) == []
     one = maps.legend_bins([0, 10, 10, 10])
     assert [(b.lower, b.upper) for b in one] == [(10, 10)]
-    bins = maps.legend_bins([1, 2, 3, 4, 5])  # quantiles 1.8, 2.6, 3.4, 4.2, 5
-    assert [b.upper for b in bins] == [1.8, 2.6, 3.4, 4.2, 5]
+    bins = maps.legend_bins([1.5, 2, 3, 4, 5])  # linear quantiles 1.9, 2.6, 3.4, 4.2, 5
+    assert [b.upper for b in bins] == [1.9, 2.6, 3.4, 4.2, 5]
     assert maps.colour_of(3, bins) == maps.PALETTE[2] and maps.colour_of(0, bins) == maps.NO_DATA
     assert maps.colour_of(5, bins) == maps.PALETTE[4]
+    counts = maps.legend_bins([1, 2, 3, 4, 5])  # counts: quantiles 1.8, 2.6, 3.4, 4.2, 5 rounded up
+    assert [(b.lower, b.upper, b.label) for b in counts] == [
+        (1, 2, "1 – 2"), (2, 3, "2 – 3"), (3, 4, "3 – 4"), (4, 5, "4 – 5")]
 
 
 def test_click_selection_to_country() -> None:
