@@ -21,7 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ocops.errors import OcopsError, UnknownBatch, UnusableFile
+from ocops.errors import UnknownBatch, UnusableFile
 from ocops.geo import CountryIndex
 from ocops.ingest.mapping import Mapping
 from ocops.ingest.normalise import STORE_COLUMNS, Prepared, normalise
@@ -329,5 +329,5 @@ def list_batches(engine: Engine) -> list[dict[str, Any]]:
     return result
 
 
-__all__ = ["OcopsError", "Vocabulary", "apply", "import_bytes", "import_path", "list_batches",
+__all__ = ["Vocabulary", "apply", "import_bytes", "import_path", "list_batches",
            "load_sample_if_empty", "prepare", "remove_batch"]

@@ -15,7 +15,7 @@ import io
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,6 @@ from ocops.models import Record
 from ocops.schema import EXPORT_COLUMNS
 from ocops.taxonomy import Taxonomy
 
-GroupBy = Literal["region", "crime_area", "country", "month", "operation"]
 GROUPINGS: tuple[str, ...] = ("region", "crime_area", "country", "month", "operation")
 SUM_MEASURES: tuple[str, ...] = (
     "arrests", "seizures", "victims_rescued", "seized_value_usd", "seized_kg", "seized_l", "seized_items",
@@ -292,12 +291,6 @@ def _in_categories(column: pd.Series, wanted: Iterable[str]) -> np.ndarray:
     return allowed[column.cat.codes.to_numpy()]
 
 
-def with_region(frame: pd.DataFrame, countries: CountryIndex) -> pd.Series:
-    """Each row's region under the current mapping (categorical)."""
-    codes, labels = group_codes(frame, "region", countries)
-    return pd.Series(pd.Categorical.from_codes(codes, categories=labels), index=frame.index)
-
-
 def _clean(value: Any, name: str) -> Any:
     if name in INT_MEASURES:
         return int(round(float(value)))
@@ -428,14 +421,6 @@ def records(
     if "region" in columns:
         frame["region"] = [countries.region_of(c) for c in frame["country"]] if len(frame) else []
     return frame[list(columns)]
-
-
-def count_records(engine: Engine, flt: Filter, countries: CountryIndex) -> int:
-    """How many stored records ``flt`` selects."""
-    table = Record.__table__
-    query = sa.select(sa.func.count()).select_from(table).where(*_sql_conditions(flt, countries))
-    with engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
 
 
 POINT_MEASURES: tuple[str, ...] = ("records", "arrests", "seizures", "victims_rescued", "seized_value_usd")

@@ -52,10 +52,6 @@ COUNTS: tuple[str, ...] = ("arrests", "seizures", "victims_rescued")
 MEASURES: tuple[str, ...] = (*COUNTS, "seized_quantity", "seized_value_usd")
 TEXT_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind == "text")
 
-# Columns the store keeps beyond the contract fields, derived on import.
-DERIVED: tuple[str, ...] = ("country_name", "seized_kind", "seized_amount")
-SEIZED_KINDS: tuple[str, ...] = ("kg", "l", "items")
-
 # Export layout: every contract field plus region and batch (CONTRACT.md section 6).
 EXPORT_COLUMNS: tuple[str, ...] = (
     *FIELD_NAMES[:5], "country_name", *FIELD_NAMES[5:], "region", "batch_id",

@@ -2,7 +2,7 @@
 
 Every function takes the compact frame, the shared :class:`~ocops.queries.Filter`
 and the country index, selects with :func:`queries.select` and computes with
-:func:`queries.totals` / :func:`queries.grouped` / :func:`queries.with_region`,
+:func:`queries.totals` / :func:`queries.grouped` / :func:`queries.group_codes`,
 so each page shows the same numbers as the CLI ``summary``.
 """
 
@@ -29,7 +29,6 @@ KPI_MEASURES: tuple[str, ...] = ("records", "operations", "countries", "arrests"
                                  "victims_rescued", "seized_value_usd")
 QUANTITY_MEASURES: tuple[str, ...] = ("seized_kg", "seized_l", "seized_items")
 TIMELINE_MEASURES: tuple[str, ...] = ("arrests", "seizures", "victims_rescued", "records", "seized_value_usd")
-DISTINCT_MEASURES = frozenset({"operations", "countries"})
 GRANULARITIES: tuple[str, ...] = ("week", "month", "quarter", "year")  # weeks start on Monday
 STACKS: dict[str, str] = {"crime_area": "Crime area", "region": "Region"}
 TOTAL = "Total"

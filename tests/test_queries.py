@@ -196,7 +196,6 @@ def test_every_filter(loaded: Engine, countries: CountryIndex, taxonomy: Taxonom
     for label, (words, expected) in FILTER_CASES.items():
         flt = queries.make_filter(countries, taxonomy, **words)
         assert_measures(both_paths(loaded, flt, countries)["totals"], expected, label)
-        assert queries.count_records(loaded, flt, countries) == expected["records"], label
         assert len(queries.records(loaded, flt, countries)) == expected["records"], label
 
 

@@ -75,11 +75,6 @@ class Prepared:
         """The valid rows as a DataFrame (built on first use; the importer writes from ``columns``)."""
         return pd.DataFrame(self.columns)
 
-    @property
-    def valid_rows(self) -> int:
-        """Number of valid rows."""
-        return len(self.columns["key"])
-
 
 @dataclass
 class Factor:
@@ -121,11 +116,6 @@ class Factor:
     def blank(self) -> np.ndarray:
         """Per row: whether the value is the empty string."""
         return (self.strings == "")[self.codes]
-
-    @property
-    def in_order(self) -> bool:
-        """Whether every row holds its own value, in order (codes are 0..n-1)."""
-        return len(self.dictionary) == len(self.codes)
 
     def values(self) -> np.ndarray:
         """The column itself, one object per row (shared string objects)."""

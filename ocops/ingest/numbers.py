@@ -20,8 +20,6 @@ _DECIMAL_COMMA = re.compile(r"^-?\d+,\d{1,2}$|^-?\d{1,3}(\.\d{3})+,\d+$|^-?\d+,\
 _DECIMAL_POINT = re.compile(r"^-?\d+\.\d{1,2}$|^-?\d{1,3}(,\d{3})+\.\d+$|^-?\d+\.\d{4,}$|^-?\d{1,3}(,\d{3}){2,}$")
 _COMMA_NUMBER = r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?|[+-]?,\d+"
 _POINT_NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|[+-]?\.\d+|[+-]?\d+(?:\.\d*)?[eE][+-]?\d+"
-_COMMA_RE = re.compile(f"^(?:{_COMMA_NUMBER})$")
-_POINT_RE = re.compile(f"^(?:{_POINT_NUMBER})$")
 
 
 def uses_decimal_comma(values: list[str], delimiter: str = ",") -> bool:
@@ -42,19 +40,8 @@ def uses_decimal_comma(values: list[str], delimiter: str = ",") -> bool:
     return delimiter == ";"
 
 
-def parse_number(value: str, decimal_comma: bool = False) -> float | None:
-    """Parse '1,200', '1 200', '1.200,5' (decimal comma), '12.5'; None if not a number."""
-    text = _SPACES_RE.sub("", value.strip())
-    pattern = _COMMA_RE if decimal_comma else _POINT_RE
-    if not text or not pattern.match(text):
-        return None
-    text = text.replace(".", "").replace(",", ".") if decimal_comma else text.replace(",", "")
-    number = float(text)
-    return number if np.isfinite(number) else None
-
-
 def parse_numbers(values: pd.Series, decimal_comma: bool = False) -> np.ndarray:
-    """Vectorised :func:`parse_number`: float64 array, NaN where a value is not a number."""
+    """Parse '1,200', '1 200', '1.200,5' (decimal comma), '12.5' as a float64 array; NaN where a value is not a number."""
     text = values.astype("str").str.replace(_SPACES, "", regex=True)
     if decimal_comma:
         ok = text.str.fullmatch(_COMMA_NUMBER)

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ocops import links, views
-from ocops.ui.data import Context, view
+from ocops.ui.data import Context
 from ocops.ui.filters import reset_filters
 from ocops.ui.navigation import page_exists
 
@@ -62,13 +62,6 @@ def quantity_cards(quantities: dict[str, float]) -> None:
     units = {"seized_kg": "kg", "seized_l": "litres", "seized_items": "items"}
     for column, (measure, value) in zip(st.columns(len(quantities)), quantities.items(), strict=True):
         column.metric(f"Seized ({units[measure]})", f"{views.format_number(value)} {units[measure]}")
-
-
-def country_totals(context: Context) -> None:
-    """Totals by country as a table (the map page may replace this block with a compact map)."""
-    table = view(context, "by_country")
-    shown = table[list(COUNTRY_COLUMNS)].rename(columns=COUNTRY_COLUMNS)
-    st.dataframe(shown, hide_index=True, column_config=number_columns(shown), height=320)
 
 
 def number_columns(frame: pd.DataFrame) -> dict[str, st.column_config.NumberColumn]:
