@@ -15,9 +15,28 @@ from pathlib import Path
 
 from ocops.errors import ConfigError
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = PROJECT_DIR / "data"
-DEFAULT_SECRETS = PROJECT_DIR / ".streamlit" / "secrets.toml"
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+# Installed (`pip install .`): the wheel carries data/ as ocops/data and the dashboard
+# (dashboard.py, pages/, .streamlit/config.toml) as ocops/app. In a checkout neither
+# exists and both are the top-level folders of the project.
+INSTALLED = (PACKAGE_DIR / "data" / "countries.csv").is_file()
+DATA_DIR = PACKAGE_DIR / "data" if INSTALLED else PROJECT_DIR / "data"
+APP_DIR = PACKAGE_DIR / "app" if INSTALLED else PROJECT_DIR
+# Streamlit reads .streamlit/ from the working folder; a checkout keeps it in the project.
+DEFAULT_SECRETS = (Path.cwd() if INSTALLED else PROJECT_DIR) / ".streamlit" / "secrets.toml"
+
+
+def _xdg_dir(variable: str, fallback: str, env: Mapping[str, str] | None = None) -> Path:
+    """$XDG_<...>_HOME/ocops, or ~/<fallback>/ocops (the XDG base directory defaults)."""
+    env = os.environ if env is None else env
+    base = env.get(variable, "").strip()
+    return (Path(base) if base and Path(base).is_absolute() else Path.home() / fallback) / "ocops"
+
+
+def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where frame copies go unless OCOPS_CACHE_DIR says otherwise: $XDG_CACHE_HOME/ocops or ~/.cache/ocops."""
+    return _xdg_dir("XDG_CACHE_HOME", ".cache", env)
 
 
 @dataclass(frozen=True)
@@ -29,7 +48,7 @@ class Settings:
     regions_file: Path = DATA_DIR / "regions.csv"
     crime_areas_file: Path = DATA_DIR / "crime_areas.csv"
     sample_file: Path = DATA_DIR / "sample_operations.csv"
-    cache_dir: Path | None = DATA_DIR / "cache"  # local frame copies (ocops.snapshot); None: off
+    cache_dir: Path | None = None  # local frame copies (ocops.snapshot); None: off (load_settings picks the default)
     max_upload_mb: int = 200
     load_sample: bool = True
     user: str = "unknown"
@@ -40,9 +59,11 @@ class Settings:
         return self.max_upload_mb * 1024 * 1024
 
 
-def default_database_url() -> str:
-    """The zero-set-up store: an SQLite file in the project's data folder."""
-    return f"sqlite:///{DATA_DIR / 'ocops.db'}"
+def default_database_url(env: Mapping[str, str] | None = None) -> str:
+    """The zero-set-up store: an SQLite file in the project's data folder (a checkout), or
+    $XDG_DATA_HOME/ocops/ocops.db (~/.local/share/ocops) when installed as a package."""
+    folder = _xdg_dir("XDG_DATA_HOME", ".local/share", env) if INSTALLED else DATA_DIR
+    return f"sqlite:///{folder / 'ocops.db'}"
 
 
 def normalise_database_url(url: str) -> str:
@@ -91,7 +112,7 @@ def load_settings(
             return env[env_name]
         return secrets.get(secret_name)
 
-    url = database_url or pick("OCOPS_DATABASE_URL", "database_url") or default_database_url()
+    url = database_url or pick("OCOPS_DATABASE_URL", "database_url") or default_database_url(env)
     max_mb = pick("OCOPS_MAX_UPLOAD_MB", "max_upload_mb") or 200
     try:
         max_upload_mb = int(str(max_mb))
@@ -107,9 +128,11 @@ def load_settings(
         if value:
             fields[name] = Path(str(value))
     cache_dir = pick("OCOPS_CACHE_DIR", "cache_dir")
-    if cache_dir is not None:
+    if cache_dir is None:
+        fields["cache_dir"] = default_cache_dir(env)
+    else:
         text = str(cache_dir).strip()
-        fields["cache_dir"] = None if text.lower() in {"", "none", "off"} else Path(text)
+        fields["cache_dir"] = None if text.lower() in {"", "none", "off"} else Path(text).expanduser()
     load_sample = pick("OCOPS_LOAD_SAMPLE", "load_sample")
     try:
         user = env.get("OCOPS_USER") or getpass.getuser()

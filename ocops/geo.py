@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ocops.config import DATA_DIR
 from ocops.errors import BadFilter, DataFileError
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_COUNTRIES_CSV = DATA_DIR / "countries.csv"
 DEFAULT_REGIONS_CSV = DATA_DIR / "regions.csv"
 DEFAULT_BOUNDARIES = DATA_DIR / "world_boundaries.geojson"

@@ -6,12 +6,20 @@ version, read in the same transaction as the records, so a copy can never
 be served for data it does not hold. Copies of older versions are deleted.
 Any process (an app replica, the CLI) may write one; nothing breaks if the
 folder is not writable: the frame is then simply read from the store.
+
+The name also carries :data:`FORMAT_VERSION`, so a copy written by older code
+(other columns or types) is never served after an upgrade; a replica still on
+the older code keeps using its own copies. Copies are created with the
+process's umask (like any file it writes), so replicas running as other users
+of one group can share the folder (e.g. ``umask 002`` and a setgid folder).
+The folder is ``Settings.cache_dir``: ``OCOPS_CACHE_DIR``, by default
+``$XDG_CACHE_HOME/ocops`` (``~/.cache/ocops``).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 import pandas as pd
@@ -20,11 +28,14 @@ from sqlalchemy.engine import Engine
 
 from ocops.queries import load_frame, read_frame, sqlite_file
 
+# Bump whenever the frame's columns or types change (ocops.queries.compact_frame), so
+# copies written by older code are never read; tests/test_snapshot.py pins the schema.
+FORMAT_VERSION = 1
 META = sa.text("SELECT key, value FROM meta WHERE key IN ('data_version', 'store_id')")
 
 
 def _path(folder: Path, store_id: int, version: int) -> Path:
-    return folder / f"frame-{store_id}-{version}.parquet"
+    return folder / f"frame-v{FORMAT_VERSION}-{store_id}-{version}.parquet"
 
 
 def _identity(engine: Engine) -> tuple[int, int]:
@@ -60,11 +71,14 @@ def _write(folder: Path, store_id: int, version: int, frame: pd.DataFrame) -> No
         return  # nothing worth a copy, and empty columns would lose their types
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        os.close(handle)
-        frame.to_parquet(temporary, index=False)
-        os.replace(temporary, _path(folder, store_id, version))
-        for old in folder.glob(f"frame-{store_id}-*.parquet"):
+        # A unique name opened like any other file (mode 0666 less the umask), not mkstemp's 0600.
+        temporary = folder / f".frame-{os.getpid()}-{secrets.token_hex(8)}.tmp"
+        try:
+            frame.to_parquet(temporary, index=False)
+            os.replace(temporary, _path(folder, store_id, version))
+        finally:
+            temporary.unlink(missing_ok=True)
+        for old in folder.glob(f"frame-v{FORMAT_VERSION}-{store_id}-*.parquet"):
             if old.name != _path(folder, store_id, version).name:
                 old.unlink(missing_ok=True)
     except OSError:

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ocops.config import DATA_DIR
 from ocops.errors import DataFileError
 
-DEFAULT_CRIME_AREAS_FILE = Path(__file__).resolve().parent.parent / "data" / "crime_areas.csv"
+DEFAULT_CRIME_AREAS_FILE = DATA_DIR / "crime_areas.csv"
 OTHER_AREA = "Other"
 
 # Words that say nothing about which area a value means (for suggestions only).

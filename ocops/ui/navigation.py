@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import streamlit as st
 
-ROOT = Path(__file__).resolve().parents[2]
+from ocops.config import APP_DIR
+
+ROOT = APP_DIR  # the folder of dashboard.py: the checkout, or ocops/app when installed
 # (file under pages/, title, url path, icon); the first one is the default page at "/".
 PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("pages/overview.py", "Overview", "", ":material/dashboard:"),
