@@ -9,7 +9,8 @@ import streamlit as st
 from ocops.ui import data, filters, navigation
 from ocops.ui.errors import shown_errors
 
-st.set_page_config(page_title="ocops", page_icon="🔎", layout="wide")  # an emoji: a material icon favicon is fetched from Google
+# An emoji icon: a material icon favicon is fetched from Google.
+st.set_page_config(page_title="ocops", page_icon="🔎", layout="wide")
 page = st.navigation(navigation.pages())
 
 ready = False

@@ -89,7 +89,8 @@ def main() -> None:
                 app.run()
                 times.append(time.perf_counter() - start)
             errors = [e.value for e in app.exception] + [e.value for e in app.error]
-            results[page] = {"open_s": round(open_s, 3), "filter_change_median_ms": round(statistics.median(times) * 1000),
+            results[page] = {"open_s": round(open_s, 3),
+                             "filter_change_median_ms": round(statistics.median(times) * 1000),
                              "filter_change_max_ms": round(max(times) * 1000), "page_bytes": page_bytes(app),
                              "errors": errors}
         worst_ms = max(r["filter_change_median_ms"] for r in results.values())

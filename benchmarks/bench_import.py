@@ -46,7 +46,8 @@ def pg_baseline(csv_path: Path, url: str) -> float:
     with engine.begin() as conn:
         conn.exec_driver_sql(f"CREATE TABLE baseline ({columns})")
         cursor = conn.connection.dbapi_connection.cursor()
-        with csv_path.open("rb") as handle, cursor.copy("COPY baseline FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+        copy_sql = "COPY baseline FROM STDIN WITH (FORMAT csv, HEADER true)"
+        with csv_path.open("rb") as handle, cursor.copy(copy_sql) as copy:
             while chunk := handle.read(1 << 20):
                 copy.write(chunk)
     elapsed = time.perf_counter() - start

@@ -62,7 +62,8 @@ def gantt(periods: pd.DataFrame, measure: str) -> go.Figure:
                        hovertemplate="%{y}<br>%{base|%d %b %Y}<br>" + MEASURE_LABELS.get(measure, measure)
                        + ": %{customdata:,}<extra></extra>")
     layout = {**LAYOUT, "height": 180 + 26 * len(order)}  # room for every label and the legend
-    figure.update_layout(title=f"Operation periods (top {len(order)} by {MEASURE_LABELS.get(measure, measure).lower()})",
+    label = MEASURE_LABELS.get(measure, measure).lower()
+    figure.update_layout(title=f"Operation periods (top {len(order)} by {label})",
                          xaxis=dict(type="date"), yaxis=dict(categoryorder="array", categoryarray=order[::-1],
                                     tickmode="array", tickvals=order),
                          barmode="overlay", **layout)

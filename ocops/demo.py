@@ -285,7 +285,7 @@ def _operation_pool() -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np
     ]
     areas = rng.choice(len(CRIME_AREAS), size=len(_NAME_WORDS), p=shares / shares.sum())
     areas[: len(CRIME_AREAS)] = np.arange(len(CRIME_AREAS))  # every area has operations
-    for word, area in zip(_NAME_WORDS, areas):
+    for word, area in zip(_NAME_WORDS, areas, strict=True):
         count = int(rng.integers(1, 4))
         bases.append((word, int(area), tuple(int(r) for r in rng.choice(5, count, replace=False))))
     names: list[str] = []

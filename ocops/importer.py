@@ -81,7 +81,8 @@ def _create_temp_keys(conn: Connection, keys: Sequence[str]) -> None:
 def _existing(conn: Connection, keys: Sequence[str]) -> pd.DataFrame:
     """(key, value_hash, batch_id) of the stored records among ``keys``."""
     columns = ["key", "value_hash", "batch_id"]
-    if not keys or conn.execute(sa.text("SELECT count(*) FROM (SELECT 1 FROM records LIMIT 1) AS any_row")).scalar() == 0:
+    any_row = sa.text("SELECT count(*) FROM (SELECT 1 FROM records LIMIT 1) AS any_row")
+    if not keys or conn.execute(any_row).scalar() == 0:
         return pd.DataFrame(columns=columns)
     _create_temp_keys(conn, keys)
     rows = conn.exec_driver_sql(

@@ -153,8 +153,8 @@ def _sql_conditions(flt: Filter, countries: CountryIndex) -> list[sa.ColumnEleme
 FRAME_EXTRA = ("latitude", "longitude", "city", "end_date", "lead_agency")  # maps and operations; optional
 
 
-def load_frame(engine: Engine, flt: Filter | None = None, countries: CountryIndex | None = None) -> pd.DataFrame:
-    """The compact analytic frame of the stored records (optionally only those ``flt`` selects).
+def load_frame(engine: Engine) -> pd.DataFrame:
+    """The compact analytic frame of all stored records (a :class:`Filter` is applied by :func:`select`).
 
     SQLite files are read column-wise into Arrow by the ADBC SQLite driver in a
     child process (``ocops.sqlite_arrow``); PostgreSQL streams COPY output. ``ocops.snapshot``
@@ -162,12 +162,11 @@ def load_frame(engine: Engine, flt: Filter | None = None, countries: CountryInde
     """
     path = sqlite_file(engine)
     if path is not None and os.path.getsize(path) >= sqlite_arrow.MIN_BYTES:
-        sql = str(_frame_query(flt, countries).compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
-        raw = _read_sqlite_arrow(path, sql)
+        raw = _read_sqlite_arrow(path, str(_frame_query().compile(dialect=engine.dialect)))
         if raw is not None:
             return compact_frame(raw)
     with engine.connect() as conn:  # PostgreSQL, or the child reader is not available
-        return read_frame(conn, flt, countries)
+        return read_frame(conn)
 
 
 def sqlite_file(engine: Engine) -> str | None:
@@ -183,18 +182,15 @@ def _read_sqlite_arrow(path: str, sql: str) -> pd.DataFrame | None:
     return None if table is None else table.to_pandas()  # type: ignore[attr-defined]
 
 
-def _frame_query(flt: Filter | None, countries: CountryIndex | None) -> sa.Select[Any]:
+def _frame_query() -> sa.Select[Any]:
     table = Record.__table__
-    query = sa.select(*(table.c[name] for name in (*FRAME_COLUMNS, *FRAME_EXTRA)))
-    if flt is not None and countries is not None:
-        query = query.where(*_sql_conditions(flt, countries))
-    return query
+    return sa.select(*(table.c[name] for name in (*FRAME_COLUMNS, *FRAME_EXTRA)))
 
 
-def read_frame(conn: Connection, flt: Filter | None = None, countries: CountryIndex | None = None) -> pd.DataFrame:
+def read_frame(conn: Connection) -> pd.DataFrame:
     """:func:`load_frame` on an open connection (inside the caller's transaction)."""
     names = (*FRAME_COLUMNS, *FRAME_EXTRA)
-    compiled = _frame_query(flt, countries).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    compiled = _frame_query().compile(dialect=conn.dialect)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if conn.dialect.name == "postgresql":
@@ -212,7 +208,8 @@ def read_frame(conn: Connection, flt: Filter | None = None, countries: CountryIn
             cursor.execute(str(compiled))
             rows = cursor.fetchall()
             columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
-            raw = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in zip(names, columns)})
+            raw = pd.DataFrame({name: pd.Series(values, dtype=object)
+                                for name, values in zip(names, columns, strict=True)})
     finally:
         cursor.close()
     return compact_frame(raw)
@@ -235,7 +232,8 @@ def _category(values: pd.Series) -> pd.Categorical:
 
 def compact_frame(raw: pd.DataFrame) -> pd.DataFrame:
     """Types and derived columns for fast grouping: categoricals, int64 counts, kg/l/items, month."""
-    dates = pd.to_datetime(raw["date"].astype(str), format="ISO8601") if len(raw) else pd.Series([], dtype="datetime64[s]")
+    dates = (pd.to_datetime(raw["date"].astype(str), format="ISO8601") if len(raw)
+             else pd.Series([], dtype="datetime64[s]"))
     frame = pd.DataFrame({
         "date": dates.astype("datetime64[s]").to_numpy(),
         "country": _category(raw["country"]),

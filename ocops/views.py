@@ -148,8 +148,8 @@ def crosstab(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure:
     values, counts = queries.measure_matrix(chosen, regions, len(region_labels), areas, len(area_labels), measure)
     used_rows, used_columns = counts.sum(axis=1) > 0, counts.sum(axis=0) > 0
     cells = pd.DataFrame(values[np.ix_(used_rows, used_columns)],
-                         index=[r for r, used in zip(region_labels, used_rows) if used],
-                         columns=[a for a, used in zip(area_labels, used_columns) if used])
+                         index=[r for r, used in zip(region_labels, used_rows, strict=True) if used],
+                         columns=[a for a, used in zip(area_labels, used_columns, strict=True) if used])
     cells[TOTAL] = queries.measure_per_group(chosen, regions, len(region_labels), measure)[used_rows]
     column_totals = list(queries.measure_per_group(chosen, areas, len(area_labels), measure)[used_columns])
     cells.loc[TOTAL] = [*column_totals, queries.totals(chosen)[measure]]
@@ -169,7 +169,8 @@ def share_table(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, by: s
     before = totals_by(frame, previous_filter, countries, by)[["key", measure]]
     previous = dict(zip(before["key"], before[measure], strict=True))
     now["previous"] = [previous.get(k, 0) for k in now["key"]]
-    now["change_pct"] = [round((c - p) / p * 100, 1) if p else None for c, p in zip(now["current"], now["previous"])]
+    now["change_pct"] = [round((c - p) / p * 100, 1) if p else None
+                         for c, p in zip(now["current"], now["previous"], strict=True)]
     return now
 
 

@@ -271,7 +271,7 @@ def clip_half_plane(ring: list[list[float]], keep_west: bool) -> list[list[float
         return p[0] <= 180 if keep_west else p[0] >= 180
 
     out: list[list[float]] = []
-    for a, b in zip(ring, ring[1:]):
+    for a, b in zip(ring, ring[1:], strict=False):
         if keep(a):
             out.append(a)
         if keep(a) != keep(b) and a[0] != 180 and b[0] != 180:
@@ -319,7 +319,7 @@ def inside(point: tuple[float, float], polygon: list) -> bool:
     x, y = point
     hit = False
     for ring in polygon:
-        for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+        for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False):
             if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
                 hit = not hit
     return hit
@@ -341,9 +341,9 @@ def representative_point(polygons: list) -> tuple[float, float]:
     for step in range(1, 40):  # scan lines across the polygon's height
         y = min(ys) + (max(ys) - min(ys)) * step / 40 + 1e-6
         xs = sorted(x1 + (y - y1) * (x2 - x1) / (y2 - y1)
-                    for r in polygon for (x1, y1), (x2, y2) in zip(r, r[1:])
+                    for r in polygon for (x1, y1), (x2, y2) in zip(r, r[1:], strict=False)
                     if (y1 > y) != (y2 > y))
-        for a, b in zip(xs[::2], xs[1::2]):
+        for a, b in zip(xs[::2], xs[1::2], strict=False):
             width = (b - a) - abs(y - cy) * 0.5  # prefer spans near the centroid's latitude
             if width > best[0]:
                 best = (width, (a + b) / 2, y)

@@ -78,11 +78,11 @@ def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def _button(at: AppTest, label: str):  # noqa: ANN202 - AppTest's Button type is private
+def _button(at: AppTest, label: str):  # AppTest's Button type is private
     return next(b for b in at.button if b.label == label)
 
 
-def _table(at: AppTest, column: str):  # noqa: ANN202 - a DataFrame
+def _table(at: AppTest, column: str):  # a DataFrame
     """The first st.dataframe that has ``column`` (AppTest does not expose dataframe keys)."""
     return next(d.value for d in at.dataframe if column in d.value.columns)
 

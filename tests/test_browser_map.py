@@ -31,7 +31,7 @@ def _screen_point(lon: float, lat: float, box: dict, view_lon: float = 10, view_
     return x, y
 
 
-def _open_map(play, chromium: Path, app_url: str, foreign: list[str]):  # noqa: ANN001, ANN202
+def _open_map(play, chromium: Path, app_url: str, foreign: list[str]):
     """A browser page on /map (after a warm-up visit of the router), the deck canvas drawn;
     every request to another host than the app's is appended to ``foreign``."""
     own = urlparse(app_url).netloc
@@ -43,7 +43,7 @@ def _open_map(play, chromium: Path, app_url: str, foreign: list[str]):  # noqa: 
     warm.close()
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
 
-    def note(request) -> None:  # noqa: ANN001 - playwright Request
+    def note(request) -> None:  # a playwright Request
         parsed = urlparse(request.url)
         if parsed.scheme in ("http", "https", "ws", "wss") and parsed.netloc != own:
             foreign.append(request.url)

@@ -27,7 +27,7 @@ SCREENSHOT = Path(os.environ.get("OCOPS_SCREENSHOTS", "/tmp")) / "upload_page.pn
 pytestmark = pytest.mark.browser
 
 
-def _kpis(page, url: str) -> dict[str, float]:  # noqa: ANN001 - playwright Page
+def _kpis(page, url: str) -> dict[str, float]:  # a playwright Page
     """The Overview metric cards over all time, label -> number."""
     page.goto(f"{url}/?period=all-time")
     page.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=60_000)
@@ -42,7 +42,7 @@ def _kpis(page, url: str) -> dict[str, float]:  # noqa: ANN001 - playwright Page
     return values
 
 
-def _open_upload(page, url: str, name: str, data: bytes, mime: str) -> None:  # noqa: ANN001
+def _open_upload(page, url: str, name: str, data: bytes, mime: str) -> None:
     page.goto(f"{url}/upload")
     page.get_by_text("Import history").wait_for(timeout=60_000)  # the page has run: the uploader is live
     page.locator("input[type=file]").wait_for(state="attached", timeout=60_000)

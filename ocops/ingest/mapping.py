@@ -96,7 +96,8 @@ class Mapping:
             raise MappingError(f"{origin} must be a JSON object with 'columns', 'constants', 'values' or 'dayfirst'.")
         unknown_keys = set(data) - {"columns", "constants", "values", "dayfirst"}
         if unknown_keys:
-            raise MappingError(f"{origin} has unknown keys {sorted(unknown_keys)}: use columns, constants, values, dayfirst.")
+            raise MappingError(
+                f"{origin} has unknown keys {sorted(unknown_keys)}: use columns, constants, values, dayfirst.")
         columns = _str_dict(data.get("columns", {}), f"{origin}: 'columns'")
         constants = _str_dict(data.get("constants", {}), f"{origin}: 'constants'")
         values_raw = data.get("values", {})

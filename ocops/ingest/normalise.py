@@ -44,7 +44,8 @@ TEXT_FIELDS: tuple[str, ...] = ("record_id", "operation", "city", "seized_item",
 NUMERIC_FIELDS: tuple[str, ...] = ("latitude", "longitude", *COUNTS, "seized_quantity", "seized_value_usd")
 DATE_HELP = "use YYYY-MM-DD, DD/MM/YYYY, DD.MM.YYYY, '5 July 2018', a year or a month"
 UNIT_HELP = "use kg, g, t, lb, l, ml or items"
-COORDINATES_HELP = "use a GeoJSON-style point such as {'type': 'Point', 'coordinates': [lon, lat]} or WKT POINT (lon lat)"
+COORDINATES_HELP = ("use a GeoJSON-style point such as {'type': 'Point', 'coordinates': [lon, lat]} "
+                    "or WKT POINT (lon lat)")
 COUNTRY_SUGGESTION_CUTOFF = 0.75
 NEAR_ZERO = 1e-6
 HASH_BLOCK = 100_000  # rows joined and hashed at a time
@@ -188,7 +189,8 @@ class _Errors:
             return
         self.bad |= mask
         text = message[mask] if isinstance(message, np.ndarray) else message
-        shown = values.strings[values.codes[mask]] if isinstance(values, Factor) else np.asarray(values, dtype=object)[mask]
+        shown = (values.strings[values.codes[mask]] if isinstance(values, Factor)
+                 else np.asarray(values, dtype=object)[mask])
         self.parts.append(pd.DataFrame({"row": self.rows[mask], "column": column, "value": shown, "message": text}))
 
     def table(self) -> pd.DataFrame:
@@ -412,7 +414,8 @@ class Normaliser:
         for name in ("latitude", "longitude"):
             self.out[name] = np.where(null_island, np.nan, self.out[name].astype(float))
             text = self.text[name]
-            self.text[name] = Text(text.codes, text.texts, null_island if text.blank is None else text.blank | null_island)
+            blank = null_island if text.blank is None else text.blank | null_island
+            self.text[name] = Text(text.codes, text.texts, blank)
         lat, lon = self.out["latitude"], self.out["longitude"]
         given_lat, given_lon = ~self.factors["latitude"].blank, ~self.factors["longitude"].blank
         only_lat = given_lat & ~given_lon & ~np.isnan(lat)
@@ -516,7 +519,8 @@ class Normaliser:
         table = self.errors.table()
         row_errors = [RowError(int(r.row), str(r.column), str(r.value), str(r.message))
                       for r in table.itertuples(index=False)]
-        ignored = [h for h in self.raw.headers if h in set(self.unmatched) | set(ignored_headers(self.raw.headers, self.mapping))]
+        unimported = set(self.unmatched) | set(ignored_headers(self.raw.headers, self.mapping))
+        ignored = [h for h in self.raw.headers if h in unimported]
         detected = {"encoding": self.raw.encoding,
                     "delimiter": DELIMITER_NAMES.get(self.raw.delimiter, self.raw.delimiter),
                     "kind": self.raw.kind, **self.detected}
@@ -559,7 +563,7 @@ def _digests(joined: pa.Array | pa.ChunkedArray, prefix: str) -> list[str]:
         data = chunk.buffers()[2]
         view = memoryview(data) if data is not None else memoryview(b"")
         bounds = offsets.tolist()
-        digests += [sha256(view[a:b]).hexdigest()[:32] for a, b in zip(bounds, bounds[1:])]
+        digests += [sha256(view[a:b]).hexdigest()[:32] for a, b in zip(bounds, bounds[1:], strict=False)]
     return digests
 
 

@@ -41,7 +41,8 @@ def uses_decimal_comma(values: list[str], delimiter: str = ",") -> bool:
 
 
 def parse_numbers(values: pd.Series, decimal_comma: bool = False) -> np.ndarray:
-    """Parse '1,200', '1 200', '1.200,5' (decimal comma), '12.5' as a float64 array; NaN where a value is not a number."""
+    """Parse '1,200', '1 200', '1.200,5' (decimal comma), '12.5' as a float64 array;
+    NaN where a value is not a number."""
     text = values.astype("str").str.replace(_SPACES, "", regex=True)
     if decimal_comma:
         ok = text.str.fullmatch(_COMMA_NUMBER)

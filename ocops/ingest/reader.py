@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from charset_normalizer import from_bytes
 
-from ocops.errors import UnusableFile
+from ocops.errors import ConfigError, UnusableFile
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx"}
@@ -309,13 +309,20 @@ def _cell(value: object) -> str:
 
 def _read_xlsx(data: bytes, filename: str) -> RawTable:
     try:
-        from python_calamine import CalamineWorkbook
-
+        from python_calamine import CalamineError, CalamineWorkbook
+    except ImportError as exc:  # the installation is incomplete, not the workbook
+        raise ConfigError(
+            f"Cannot read {filename}: reading .xlsx workbooks needs the python-calamine package, which is not "
+            "installed here. Install ocops with its dependencies (pip install -r requirements.txt), "
+            "or save the file as .csv."
+        ) from exc
+    try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=True)
-    except Exception as exc:  # noqa: BLE001 - calamine raises several private error types
+    except (CalamineError, ValueError, OSError) as exc:
         raise UnusableFile(
-            f"{filename} is a zip file but not a readable .xlsx workbook: save it again from Excel as .xlsx, or as .csv."
+            f"{filename} is a zip file but not a readable .xlsx workbook: "
+            "save it again from Excel as .xlsx, or as .csv."
         ) from exc
     cells = [[_cell(v).strip() for v in row] for row in rows]
     cells = [row for row in cells if any(row)]

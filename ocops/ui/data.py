@@ -95,7 +95,8 @@ def load_context() -> Context:
     engine = store(config.database_url, config.load_sample, str(config.sample_file), vocab)
     version = data_version(engine)
     key = str(engine.url)
-    return Context(config, engine, vocab, version, _frame(key, version, engine, config.cache_dir), _status(key, version, engine))
+    frame = _frame(key, version, engine, config.cache_dir)
+    return Context(config, engine, vocab, version, frame, _status(key, version, engine))
 
 
 def publish(context: Context) -> None:
