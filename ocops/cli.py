@@ -139,8 +139,8 @@ def _run_on_store(engine: Engine, args: argparse.Namespace, settings: Settings) 
         _print(importer.remove_batch(engine, args.batch_id).to_dict())
         return 0
     if args.command == "load-sample":
-        report = importer.load_sample_if_empty(engine, settings.sample_file, _vocabulary(settings))
-        _print(report.to_dict() if report else {"loaded": False, "reason": "the store already has batches"})
+        loaded = importer.load_sample_if_empty(engine, settings.sample_file, _vocabulary(settings))
+        _print(loaded.to_dict() if loaded else {"loaded": False, "reason": "the store already has batches"})
         return 0
     raise AssertionError(args.command)  # pragma: no cover - argparse restricts commands
 

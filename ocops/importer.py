@@ -21,6 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from ocops import keyrule
 from ocops.errors import UnknownBatch, UnusableFile
 from ocops.geo import CountryIndex
 from ocops.ingest.mapping import Mapping
@@ -62,11 +63,11 @@ def prepare(
     return normalise(raw, mapping or Mapping(), vocabulary.countries, vocabulary.taxonomy)
 
 
-def _report(prepared: Prepared, filename: str, **flags: bool) -> ImportReport:
+def _report(prepared: Prepared, filename: str, *, dry_run: bool, all_or_nothing: bool) -> ImportReport:
     return ImportReport(
         file=filename, rows_read=prepared.rows_read, rejected=prepared.rejected,
         errors=list(prepared.errors), ignored_columns=list(prepared.ignored_columns),
-        detected=dict(prepared.detected), **flags,
+        detected=dict(prepared.detected), dry_run=dry_run, all_or_nothing=all_or_nothing,
     )
 
 
@@ -138,13 +139,13 @@ def _bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Ite
                     copy.write_row(row)
         else:
             marks = ", ".join("?" for _ in columns)
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # type: ignore[arg-type]  # sqlite3 takes any iterable
     finally:
         cursor.close()
 
 
 def _insert_batch(conn: Connection, filename: str, sha256: str, user: str, report: ImportReport) -> int:
-    table = Batch.__table__
+    table = Batch.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ without declaring it
     values = {"filename": filename, "sha256": sha256, "user": user, "rows_read": report.rows_read,
               "imported": report.imported, "updated": report.updated, "unchanged": report.unchanged,
               "rejected": report.rejected, "created_at": utcnow()}
@@ -170,6 +171,7 @@ def apply(
     with engine.begin() as conn:
         if not dry_run:
             lock_for_writing(conn)
+        keyrule.check(conn)  # keys computed by another rule would duplicate the store
         if only_if_empty and conn.execute(sa.text("SELECT count(*) FROM batches")).scalar():
             report.rows_read = 0
             return report
@@ -199,7 +201,7 @@ def apply(
         rows = _rows(columns, np.flatnonzero(new | changed), batch_id)
         if conn.dialect.name == "sqlite":
             # A larger page cache for this write only: the pooled connection gets its own back.
-            previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+            previous = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
             conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KIB}")
             try:
                 _bulk_insert(conn, "records", WRITE_COLUMNS, rows)

@@ -21,6 +21,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -150,7 +151,7 @@ def colour_of(value: float, bins: Sequence[LegendBin]) -> tuple[int, int, int]:
     return next((b.color for b in bins if value <= b.upper), bins[-1].color)
 
 
-def _tip(name: str, region: str, row: Mapping[str, float] | None) -> str:
+def _tip(name: str, region: str, row: Mapping[Any, Any] | None) -> str:
     lines = [name, region]
     if row is None:
         lines.append("no records in the filter")
@@ -252,6 +253,7 @@ def _bin(frame: pd.DataFrame, step: float) -> pd.DataFrame:
 def _point_rows(points: pd.DataFrame, measure: str) -> list[dict]:
     """Compact JSON rows for the point layers: position, weight, tooltip."""
     rows = []
+    r: Any  # a row of the frame (untyped)
     for r in points.itertuples(index=False):
         extra = f" (+{r.places - 1} nearby places)" if r.places > 1 else ""
         tip = "\n".join([f"{r.label}{extra}"] + [f"{label}: {_fmt(float(getattr(r, m)))}"
@@ -313,6 +315,7 @@ def arc_layer(links: pd.DataFrame, countries: CountryIndex, measure: str) -> pdk
     """Arcs between linked countries' points, width 1-12 px by shared results."""
     top = float(links["shared"].max()) if len(links) else 1.0
     rows = []
+    r: Any  # a row of the frame (untyped)
     for r in links.itertuples(index=False):
         a, b = countries.get(r.source), countries.get(r.target)
         rows.append({"from": [a.lon, a.lat], "to": [b.lon, b.lat],

@@ -44,7 +44,7 @@ def save_preset(engine: Engine, name: str, headers: list[str], mapping: Mapping)
     if not name:
         raise MappingError("Give the preset a name.")
     Mapping.from_data(mapping.to_data())  # validates
-    table = Preset.__table__
+    table = Preset.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ without declaring it
     values = {"headers": json.dumps(list(headers), ensure_ascii=False), "mapping": mapping.to_json(),
               "created_at": utcnow()}
     with engine.begin() as conn:
@@ -58,7 +58,7 @@ def save_preset(engine: Engine, name: str, headers: list[str], mapping: Mapping)
 
 def delete_preset(engine: Engine, name: str) -> bool:
     """Delete a saved preset; False if there was none of that name."""
-    table = Preset.__table__
+    table = Preset.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ without declaring it
     with engine.begin() as conn:
         return conn.execute(table.delete().where(table.c.name == name)).rowcount > 0
 
@@ -80,7 +80,7 @@ def shipped_presets(folder: Path = SHIPPED_DIR) -> list[PresetInfo]:
 
 def list_presets(engine: Engine, folder: Path = SHIPPED_DIR) -> list[PresetInfo]:
     """Saved presets (newest first), then the shipped ones."""
-    table = Preset.__table__
+    table = Preset.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ without declaring it
     with engine.connect() as conn:
         rows = conn.execute(sa.select(table.c.name, table.c.headers, table.c.mapping)
                             .order_by(table.c.created_at.desc())).all()

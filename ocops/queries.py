@@ -123,10 +123,12 @@ def _as_date(value: dt.date | str | None, name: str) -> dt.date | None:
         raise BadFilter(f"--{name} '{value}' is not a date: use YYYY-MM-DD.") from exc
 
 
-def _country_scope(flt: Filter, countries: CountryIndex) -> list[str] | None:
+def _country_scope(flt: Filter, countries: CountryIndex | None) -> list[str] | None:
     """The ISO3 codes the filter allows, or None for all."""
     scope: set[str] | None = None
     if flt.regions:
+        if countries is None:
+            raise BadFilter("A region filter needs the country index.")
         scope = set(countries.iso3_in_regions(flt.regions))
     if flt.countries:
         scope = set(flt.countries) if scope is None else scope & set(flt.countries)
@@ -134,7 +136,7 @@ def _country_scope(flt: Filter, countries: CountryIndex) -> list[str] | None:
 
 
 def _sql_conditions(flt: Filter, countries: CountryIndex) -> list[sa.ColumnElement[bool]]:
-    table = Record.__table__
+    table = Record.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ without declaring it
     conditions: list[sa.ColumnElement[bool]] = []
     scope = _country_scope(flt, countries)
     if scope is not None:
@@ -183,7 +185,7 @@ def _read_sqlite_arrow(path: str, sql: str) -> pd.DataFrame | None:
 
 
 def _frame_query() -> sa.Select[Any]:
-    table = Record.__table__
+    table = Record.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ without declaring it
     return sa.select(*(table.c[name] for name in (*FRAME_COLUMNS, *FRAME_EXTRA)))
 
 
@@ -207,7 +209,7 @@ def read_frame(conn: Connection) -> pd.DataFrame:
         else:
             cursor.execute(str(compiled))
             rows = cursor.fetchall()
-            columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+            columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
             raw = pd.DataFrame({name: pd.Series(values, dtype=object)
                                 for name, values in zip(names, columns, strict=True)})
     finally:
@@ -404,7 +406,7 @@ def records(
     columns: Sequence[str] = EXPORT_COLUMNS,
 ) -> pd.DataFrame:
     """The filtered records with every contract field plus region and batch_id, newest first."""
-    table = Record.__table__
+    table = Record.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ without declaring it
     stored = [c for c in columns if c != "region"]
     if "region" in columns and "country" not in stored:
         stored.append("country")  # the region is derived from it

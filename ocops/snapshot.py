@@ -40,7 +40,7 @@ def _path(folder: Path, store_id: int, version: int) -> Path:
 
 def _identity(engine: Engine) -> tuple[int, int]:
     with engine.connect() as conn:
-        meta = dict(conn.execute(META).all())
+        meta: dict[str, int] = dict(conn.execute(META).all())
     return int(meta.get("store_id", 0)), int(meta["data_version"])
 
 
@@ -61,7 +61,7 @@ def _read_consistent(engine: Engine) -> tuple[int, int, pd.DataFrame]:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
-            meta = dict(conn.execute(META).all())
+            meta: dict[str, int] = dict(conn.execute(META).all())
             frame = read_frame(conn)
     return int(meta.get("store_id", 0)), int(meta["data_version"]), frame
 

@@ -271,7 +271,7 @@ def operation_detail(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, 
     rows = [{"batch_id": int(batch_id), "file": by_id.get(batch_id, {}).get("filename", "(removed)"),
              "imported_at": _minutes(by_id[batch_id]["created_at"]) if batch_id in by_id else "",
              "records": int(n)}
-            for batch_id, n in counts.items()]
+            for batch_id, n in zip(counts.index.tolist(), counts.tolist(), strict=True)]
     return per_country, pd.DataFrame(rows, columns=["batch_id", "file", "imported_at", "records"])
 
 

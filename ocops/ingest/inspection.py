@@ -39,9 +39,9 @@ def inspect(data: bytes, filename: str, max_bytes: int | None = None,
     dayfirst: bool | None = None
     date_header = matched.get("date")
     if date_header:
-        values = raw.frame[date_header].drop_duplicates().tolist()
-        if any("/" in v for v in values):
-            dayfirst = dominant_dayfirst(values)
+        dates = raw.frame[date_header].drop_duplicates().tolist()
+        if any("/" in v for v in dates):
+            dayfirst = dominant_dayfirst(dates)
     return FileInspection(
         headers=list(raw.headers), matched=matched, unmatched=unmatched, samples=samples,
         encoding=raw.encoding, delimiter=DELIMITER_NAMES.get(raw.delimiter, raw.delimiter),

@@ -456,7 +456,7 @@ class Normaliser:
         kinds = factor.spread([u.kind if u else None for u in units])
         factors = np.array([u.factor if u else np.nan for u in units], dtype=float)[factor.codes]
         has_amount = ~np.isnan(quantity) & (kinds != None)  # noqa: E711
-        self.out["seized_kind"] = np.where(has_amount, kinds, None)
+        self.out["seized_kind"] = np.where(has_amount, kinds, None)  # type: ignore[call-overload]  # numpy stubs
         self.out["seized_amount"] = np.where(has_amount, quantity * factors, np.nan)
         self.text["seized_kind"] = factor.text([u.kind if u else "" for u in units], blank=~has_amount)
         # repr per distinct amount (by bit pattern, so -0.0 and NaN payloads keep their own text)
@@ -517,8 +517,8 @@ class Normaliser:
         columns["key"] = keys if everything else keys[keep]
         columns["value_hash"] = value_hash if everything else value_hash[keep]
         table = self.errors.table()
-        row_errors = [RowError(int(r.row), str(r.column), str(r.value), str(r.message))
-                      for r in table.itertuples(index=False)]
+        row_errors = [RowError(int(row), str(column), str(value), str(message))
+                      for row, column, value, message in table[["row", "column", "value", "message"]].to_numpy()]
         unimported = set(self.unmatched) | set(ignored_headers(self.raw.headers, self.mapping))
         ignored = [h for h in self.raw.headers if h in unimported]
         detected = {"encoding": self.raw.encoding,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
@@ -64,13 +65,13 @@ def quantity_cards(quantities: dict[str, float]) -> None:
         column.metric(f"Seized ({units[measure]})", f"{views.format_number(value)} {units[measure]}")
 
 
-def number_columns(frame: pd.DataFrame) -> dict[str, st.column_config.NumberColumn]:
+def number_columns(frame: pd.DataFrame) -> dict[str, Any]:
     """Column configs that show the numeric columns of ``frame`` with thousands separators."""
     return {str(name): st.column_config.NumberColumn(str(name), format="localized")
             for name in frame.columns if pd.api.types.is_numeric_dtype(frame[name])}
 
 
-def table(frame: pd.DataFrame, labels: dict[str, str], height: int | str = "auto") -> None:
+def table(frame: pd.DataFrame, labels: dict[str, str], height: int | Literal["auto"] = "auto") -> None:
     """A read-only table with friendly column names and separators."""
     shown = frame[[c for c in labels if c in frame.columns]].rename(columns=labels)
     st.dataframe(shown, hide_index=True, column_config=number_columns(shown), height=height)

@@ -66,7 +66,7 @@ def settings() -> Settings:
 @st.cache_resource(show_spinner=False)
 def vocabulary(countries_file: str, regions_file: str, crime_areas_file: str) -> Vocabulary:
     """Countries (with regions) and crime areas."""
-    return Vocabulary(load_countries(countries_file, regions_file), load_taxonomy(crime_areas_file))
+    return Vocabulary(load_countries(Path(countries_file), Path(regions_file)), load_taxonomy(Path(crime_areas_file)))
 
 
 @st.cache_resource(show_spinner="Opening the store…")

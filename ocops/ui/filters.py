@@ -79,7 +79,7 @@ def _render_widgets(context: Context) -> None:
     operations = _operations(context)
     state[OPERATION] = [o for o in state.get(OPERATION, []) if o in set(operations)]
     sidebar.multiselect("Operation", operations, key=OPERATION, placeholder="All operations (type to search)")
-    sidebar.selectbox("Period", list(links.PERIODS), key=PERIOD, format_func=links.PERIODS.get,
+    sidebar.selectbox("Period", list(links.PERIODS), key=PERIOD, format_func=links.PERIODS.__getitem__,
                       on_change=_seed_custom_range)
     if state[PERIOD] == links.CUSTOM:
         sidebar.date_input("From – to", key=RANGE, min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD")

@@ -177,12 +177,12 @@ def _values(context: Context, upload: uploads.Upload, choices: dict[str, str],
 
 def _day_order(upload: uploads.Upload) -> bool | None:
     guess = upload.inspection.dayfirst_guess
-    detected = {True: "as detected (day first)", False: "as detected (month first)"}.get(
-        guess, "as detected (no ambiguous dates)")
+    detected = {True: "as detected (day first)", False: "as detected (month first)",
+                None: "as detected (no ambiguous dates)"}[guess]
     labels = {"detected": detected, "day-first": "day first (31/12/2024)", "month-first": "month first (12/31/2024)"}
     order = st.selectbox("Date order", list(uploads.DAY_ORDERS), key=_key("dayorder", upload),
-                         format_func=labels.get)
-    return uploads.DAY_ORDERS[order]
+                         format_func=labels.__getitem__)
+    return uploads.DAY_ORDERS[str(order)]
 
 
 def mapping_editor(context: Context, upload: uploads.Upload) -> Mapping | None:
@@ -224,9 +224,9 @@ def dry_run_section(context: Context, upload: uploads.Upload, mapping: Mapping, 
     """The dry run button and, for the current mapping, its counts, preview and validation report."""
     signature = (upload.digest, mapping.to_json(), all_or_nothing)
     if st.button("Dry run", key="upload_dry_run", icon=":material/fact_check:"):
-        result = uploads.dry_run(context.engine, upload, context.vocabulary, mapping,
-                                 context.settings.max_upload_bytes, all_or_nothing)
-        st.session_state[_DRY] = (signature, result)
+        fresh = uploads.dry_run(context.engine, upload, context.vocabulary, mapping,
+                                context.settings.max_upload_bytes, all_or_nothing)
+        st.session_state[_DRY] = (signature, fresh)
     stored = st.session_state.get(_DRY)
     if not stored or stored[0] != signature:
         st.caption("Run a dry run to see what an import would change; nothing is written.")
@@ -254,11 +254,15 @@ def import_section(context: Context, upload: uploads.Upload, mapping: Mapping, a
         return
     with st.status(f"Importing {upload.filename}…", expanded=True) as status:
         bar = st.progress(0.0)
+
+        def advance(fraction: float, message: str) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
         report = import_bytes(
             context.engine, upload.data, upload.filename, context.vocabulary, mapping=mapping,
             user=context.settings.user, all_or_nothing=all_or_nothing,
             max_bytes=context.settings.max_upload_bytes,
-            progress=lambda fraction, message: bar.progress(min(max(fraction, 0.0), 1.0), text=message))
+            progress=advance)
         status.update(label=f"Imported {upload.filename}", state="complete")
     clear_caches()
     st.session_state.pop(_DRY, None)
