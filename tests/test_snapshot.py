@@ -77,3 +77,16 @@ def test_child_arrow_reader_gives_the_same_frame(tmp_path: Path, vocabulary: Voc
     assert fast["date"].dtype == slow["date"].dtype
     assert sqlite_arrow.read(str(tmp_path / "big.db"), "SELECT count(*) AS n FROM records").to_pylist() == [{"n": 3}]
     engine.dispose()
+
+
+def test_a_failing_child_reader_is_reported(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The fast reader's failure is a logged warning with the child's reason, not a silent fallback."""
+    from ocops import sqlite_arrow
+
+    path = str(tmp_path / "missing" / "none.db")
+    with caplog.at_level("WARNING", logger="ocops.sqlite_arrow"):
+        assert sqlite_arrow.read(path, "SELECT 1") is None
+    (record,) = caplog.records
+    assert record.getMessage().startswith(f"The fast SQLite reader (ADBC, in a child process) failed on {path}: ")
+    assert record.getMessage().endswith(". Reading through SQLAlchemy instead, which is several times slower.")
+    assert "Traceback" not in record.getMessage()
