@@ -90,3 +90,23 @@ def test_unreadable_secrets_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(env={}, secrets_path=broken)
     assert str(broken) in str(caught.value)
+
+
+def test_frame_copies_default_to_the_user_cache_folder_outside_the_checkout(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.toml"
+    assert load_settings(env={}, secrets_path=missing).cache_dir == Path.home() / ".cache" / "ocops"
+    assert load_settings(env={"XDG_CACHE_HOME": "/srv/cache"}, secrets_path=missing).cache_dir == Path("/srv/cache/ocops")
+    assert load_settings(env={"XDG_CACHE_HOME": "relative"}, secrets_path=missing).cache_dir == (
+        Path.home() / ".cache" / "ocops")  # the XDG spec ignores relative paths
+    assert load_settings(env={"OCOPS_CACHE_DIR": "/srv/ocops-cache", "XDG_CACHE_HOME": "/srv/cache"},
+                         secrets_path=missing).cache_dir == Path("/srv/ocops-cache")
+    assert load_settings(env={"OCOPS_CACHE_DIR": "~/frames"}, secrets_path=missing).cache_dir == Path.home() / "frames"
+    assert load_settings(env={"OCOPS_CACHE_DIR": "none"}, secrets_path=missing).cache_dir is None
+
+
+def test_an_installed_package_keeps_its_store_outside_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ocops.config
+
+    monkeypatch.setattr(ocops.config, "INSTALLED", True)
+    assert default_database_url({"XDG_DATA_HOME": "/srv/data"}) == "sqlite:////srv/data/ocops/ocops.db"
+    assert default_database_url({}) == f"sqlite:///{Path.home() / '.local/share/ocops/ocops.db'}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -10,12 +12,21 @@ from sqlalchemy.engine import Engine
 
 from ocops import queries
 from ocops.importer import Vocabulary, import_bytes, remove_batch
-from ocops.snapshot import cached_frame
+from ocops.snapshot import FORMAT_VERSION, cached_frame
 from ocops.store import open_store
 
 HEADER = "operation,date,country,crime_area,arrests,seized_quantity,seized_unit\n"
 FIRST = HEADER + "Op A,2019-03-01,France,Drug trafficking,5,2,kg\nOp B,2019-04-01,KEN,Wildlife,7,,\n"
 SECOND = HEADER + "Op C,2020-01-01,Peru,People smuggling,11,,\n"
+# The frame's columns and types per cache format: a change of the frame (ocops.queries.compact_frame)
+# fails here until FORMAT_VERSION is bumped and the new format's schema is added.
+FORMATS = {1: {
+    "date": "datetime64[s]", "country": "category", "crime_area": "category", "operation": "category",
+    "arrests": "int64", "seizures": "int64", "victims_rescued": "int64", "seized_value_usd": "float64",
+    "batch_id": "int64", "seized_kg": "float64", "seized_l": "float64", "seized_items": "float64", "month": "int32",
+    "latitude": "float64", "longitude": "float64", "city": "category", "end_date": "datetime64[s]",
+    "lead_agency": "category",
+}}
 
 
 def _arrests(frame: pd.DataFrame) -> int:
@@ -90,3 +101,45 @@ def test_a_failing_child_reader_is_reported(tmp_path: Path, caplog: pytest.LogCa
     assert record.getMessage().startswith(f"The fast SQLite reader (ADBC, in a child process) failed on {path}: ")
     assert record.getMessage().endswith(". Reading through SQLAlchemy instead, which is several times slower.")
     assert "Traceback" not in record.getMessage()
+
+
+def _meta(engine: Engine) -> tuple[int, int]:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        meta = dict(conn.execute(sa.text("SELECT key, value FROM meta")).all())
+    return int(meta["store_id"]), int(meta["data_version"])
+
+
+def test_the_frame_schema_is_that_of_the_cache_format(engine: Engine, vocabulary: Vocabulary) -> None:
+    import_bytes(engine, FIRST.encode(), "first.csv", vocabulary)
+    assert {name: str(dtype) for name, dtype in queries.load_frame(engine).dtypes.items()} == FORMATS[FORMAT_VERSION]
+
+
+def test_a_copy_written_by_another_format_is_never_served(engine: Engine, vocabulary: Vocabulary,
+                                                          tmp_path: Path) -> None:
+    import_bytes(engine, FIRST.encode(), "first.csv", vocabulary)
+    store_id, version = _meta(engine)
+    stale = queries.load_frame(engine).assign(arrests=999)  # what older code might have written
+    for name in (f"frame-{store_id}-{version}.parquet", f"frame-v{FORMAT_VERSION + 1}-{store_id}-{version}.parquet"):
+        stale.to_parquet(tmp_path / name, index=False)
+    assert _arrests(cached_frame(engine, tmp_path)) == 12
+    assert (tmp_path / f"frame-v{FORMAT_VERSION}-{store_id}-{version}.parquet").is_file()
+    assert (tmp_path / f"frame-{store_id}-{version}.parquet").is_file()  # left to the code that wrote it
+
+
+@pytest.fixture
+def umask() -> Iterator[None]:
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+@pytest.mark.parametrize(("mask", "mode"), [(0o002, 0o664), (0o022, 0o644), (0o077, 0o600)])
+def test_copies_follow_the_umask_so_replicas_of_one_group_can_share_them(
+        engine: Engine, vocabulary: Vocabulary, tmp_path: Path, umask: None, mask: int, mode: int) -> None:
+    import_bytes(engine, FIRST.encode(), "first.csv", vocabulary)
+    os.umask(mask)
+    cached_frame(engine, tmp_path / "shared")
+    (copy,) = (tmp_path / "shared").iterdir()  # no temporary file left behind
+    assert copy.name.startswith(f"frame-v{FORMAT_VERSION}-") and copy.stat().st_mode & 0o777 == mode
