@@ -113,15 +113,20 @@ class CountryIndex:
         """The region names used by the mapping, sorted."""
         return list(self._regions)
 
+    def region(self, name: str) -> str | None:
+        """The region called ``name``, matched like country names (case, accents, punctuation,
+        '&' for 'and'); None if there is none. The one place region names are matched."""
+        return {country_key(r): r for r in self._regions}.get(country_key(name))
+
     def iso3_in_regions(self, regions: Iterable[str]) -> list[str]:
-        """Sorted ISO3 codes of the countries in any of ``regions`` (names matched like
-        country names); BadFilter naming the known regions if one is unknown."""
-        by_key = {country_key(r): r for r in self._regions}
+        """Sorted ISO3 codes of the countries in any of ``regions`` (names matched by
+        :meth:`region`); BadFilter naming the known regions if one is unknown."""
         wanted = set()
-        for region in regions:
-            if country_key(region) not in by_key:
-                raise BadFilter(f"Unknown region '{region}'. Use one of: {', '.join(self._regions)}.")
-            wanted.add(by_key[country_key(region)])
+        for name in regions:
+            region = self.region(name)
+            if region is None:
+                raise BadFilter(f"Unknown region '{name}'. Use one of: {', '.join(self._regions)}.")
+            wanted.add(region)
         return sorted(c.iso3 for c in self._by_iso3.values() if c.region in wanted)
 
     def region_of(self, iso3: str) -> str:

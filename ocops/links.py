@@ -104,8 +104,7 @@ def filter_from_params(
     ``operations`` are the known operation names; ``anchor`` ends rolling periods.
     """
     notices: list[str] = []
-    known_regions = {r.lower(): r for r in countries.regions()}
-    regions, unknown = _split(_values(params, "region"), lambda v: known_regions.get(v.lower()))
+    regions, unknown = _split(_values(params, "region"), countries.region)
     if unknown:
         notices.append(_drop_notice("region" + ("s" if len(unknown) > 1 else ""), unknown))
 

@@ -87,12 +87,12 @@ def make_filter(
     until: dt.date | str | None = None,
 ) -> Filter:
     """A Filter from user words, normalised like the importer; unknown values raise BadFilter."""
-    known_regions = {r.lower(): r for r in countries.regions()}
     region_list = []
     for value in regions:
-        if value.strip().lower() not in known_regions:
+        region = countries.region(value)
+        if region is None:
             raise BadFilter(f"Unknown region '{value}': use one of {', '.join(countries.regions())}.")
-        region_list.append(known_regions[value.strip().lower()])
+        region_list.append(region)
     country_list = []
     for value in country_values:
         country = countries.resolve(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -10,7 +11,11 @@ import pycountry
 import pytest
 
 from ocops.errors import BadFilter, DataFileError
-from ocops.geo import DEFAULT_BOUNDARIES, DEFAULT_COUNTRIES_CSV, DEFAULT_REGIONS_CSV, load_boundaries, load_countries
+from ocops.geo import (DEFAULT_BOUNDARIES, DEFAULT_COUNTRIES_CSV, DEFAULT_REGIONS_CSV, CountryIndex, load_boundaries,
+                       load_countries)
+from ocops.links import filter_from_params
+from ocops.queries import make_filter
+from ocops.taxonomy import Taxonomy
 
 FIVE_REGIONS = ["Africa", "Americas", "Asia and South Pacific", "Europe",
                 "Middle East and North Africa"]
@@ -162,3 +167,13 @@ def test_countries_file_columns_match_the_documented_header():
     assert header == "iso3,iso2,name,aliases,lat,lon"
     geojson = json.loads(DEFAULT_BOUNDARIES.read_text(encoding="utf-8"))
     assert set(geojson["features"][0]["properties"]) == {"iso3", "name"}
+
+
+def test_region_names_are_matched_in_one_place_like_country_names(index: CountryIndex, taxonomy: Taxonomy) -> None:
+    """The command line's filter, a link and iso3_in_regions all match region names by CountryIndex.region."""
+    assert index.region(" middle east & north africa ") == "Middle East and North Africa"
+    assert index.region("EUROPE") == "Europe" and index.region("Europa") is None
+    assert make_filter(index, taxonomy, regions=["asia & south pacific"]).regions == ("Asia and South Pacific",)
+    flt, _period, notices = filter_from_params({"region": ["Asia & South Pacific", "Europa"]}, index, taxonomy, [],
+                                               dt.date(2026, 12, 1))
+    assert flt.regions == ("Asia and South Pacific",) and len(notices) == 1 and "Europa" in notices[0]
