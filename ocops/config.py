@@ -34,9 +34,13 @@ def _xdg_dir(variable: str, fallback: str, env: Mapping[str, str] | None = None)
     return (Path(base) if base and Path(base).is_absolute() else Path.home() / fallback) / "ocops"
 
 
-def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    """Where frame copies go unless OCOPS_CACHE_DIR says otherwise: $XDG_CACHE_HOME/ocops or ~/.cache/ocops."""
-    return _xdg_dir("XDG_CACHE_HOME", ".cache", env)
+def default_cache_dir(env: Mapping[str, str] | None = None) -> Path | None:
+    """Where frame copies go unless OCOPS_CACHE_DIR says otherwise: $XDG_CACHE_HOME/ocops or
+    ~/.cache/ocops (None, no copies, for a user without a home folder)."""
+    try:
+        return _xdg_dir("XDG_CACHE_HOME", ".cache", env)
+    except RuntimeError:  # Path.home(): no HOME and no password entry
+        return None
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,14 @@ class Settings:
 def default_database_url(env: Mapping[str, str] | None = None) -> str:
     """The zero-set-up store: an SQLite file in the project's data folder (a checkout), or
     $XDG_DATA_HOME/ocops/ocops.db (~/.local/share/ocops) when installed as a package."""
-    folder = _xdg_dir("XDG_DATA_HOME", ".local/share", env) if INSTALLED else DATA_DIR
+    if not INSTALLED:
+        return f"sqlite:///{DATA_DIR / 'ocops.db'}"
+    try:
+        folder = _xdg_dir("XDG_DATA_HOME", ".local/share", env)
+    except RuntimeError as exc:  # Path.home(): no HOME and no password entry
+        raise ConfigError(
+            "There is no home folder for the default store: set OCOPS_DATABASE_URL (e.g. sqlite:////srv/ocops/ocops.db)."
+        ) from exc
     return f"sqlite:///{folder / 'ocops.db'}"
 
 

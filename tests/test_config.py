@@ -110,3 +110,21 @@ def test_an_installed_package_keeps_its_store_outside_the_package(monkeypatch: p
     monkeypatch.setattr(ocops.config, "INSTALLED", True)
     assert default_database_url({"XDG_DATA_HOME": "/srv/data"}) == "sqlite:////srv/data/ocops/ocops.db"
     assert default_database_url({}) == f"sqlite:///{Path.home() / '.local/share/ocops/ocops.db'}"
+
+
+def test_without_a_home_folder_there_are_no_copies_and_an_installed_store_needs_a_url(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ocops.config
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert load_settings(env={}, secrets_path=tmp_path / "missing.toml").cache_dir is None
+    monkeypatch.setattr(ocops.config, "INSTALLED", True)
+    with pytest.raises(ConfigError) as refused:
+        load_settings(env={}, secrets_path=tmp_path / "missing.toml")
+    assert str(refused.value) == ("There is no home folder for the default store: set OCOPS_DATABASE_URL "
+                                  "(e.g. sqlite:////srv/ocops/ocops.db).")
+    assert load_settings(env={"OCOPS_DATABASE_URL": "sqlite:////srv/x.db"},
+                         secrets_path=tmp_path / "missing.toml").database_url == "sqlite:////srv/x.db"
