@@ -66,7 +66,7 @@ def test_choices_are_prefilled_from_the_automatic_match() -> None:
         "Seized Unit": "seized_unit", "Notes": "notes"}
     choices = uploads.choices_for(ARRESTS_HEADERS)
     assert {h: c for h, c in choices.items() if c != NA} == {
-        "_id": "record_id", "CATEGORY": "crime_area", "ARREST_COUNT": "arrests"}
+        "_id": "record_id", "ARREST_YEAR": "date", "CATEGORY": "crime_area", "ARREST_COUNT": "arrests"}
 
 
 def test_choices_follow_a_preset_mapping() -> None:
@@ -102,7 +102,8 @@ def test_build_mapping_rejects_unknown_fields() -> None:
 
 def test_missing_required_duplicates_and_constant_fields() -> None:
     choices = uploads.choices_for(ARRESTS_HEADERS)
-    assert uploads.missing_required(choices) == ["operation", "date", "country"]
+    assert uploads.missing_required(choices) == ["operation", "country"]  # ARREST_YEAR holds the field's words
+    choices["ARREST_YEAR"] = NA
     assert uploads.missing_required(choices, {"country": "Canada", "operation": "  "}) == ["operation", "date"]
     assert uploads.duplicate_targets({"a": "date", "b": "date", "c": NA, "d": NA, "e": "ignore", "f": "ignore"}) \
         == {"date": ["a", "b"]}
