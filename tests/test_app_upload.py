@@ -124,9 +124,9 @@ def test_map_dry_run_import_and_remove(store: str) -> None:
     at.run()
     figures = _metrics(at)
     assert [figures[k] for k in ("Rows read", "New", "Updated", "Unchanged", "Rejected")] == ["5", "4", "0", "0", "1"]
-    preview = _table(at, "country_name")
-    assert preview["row"].tolist() == [1, 2, 3, 5]
-    assert preview["arrests"].tolist() == [1234, 7, 15, 3]
+    preview = _table(at, "Country name")
+    assert preview["Row"].tolist() == [1, 2, 3, 5]
+    assert preview["Arrests"].tolist() == [1234, 7, 15, 3]
     errors = _table(at, "message")
     assert errors.values.tolist() == [[4, "country", "Atlantis", "unknown country 'Atlantis'"]]
     assert list_batches(make_engine(store)) == []
