@@ -29,6 +29,7 @@ NOT_A_FIELD = "(not a field)"
 IGNORE = "ignore"
 COLUMN_CHOICES: tuple[str, ...] = (NOT_A_FIELD, *FIELD_NAMES, YEAR, MONTH, COORDINATES, IGNORE)
 SKIP_INDICATOR = "(skip these rows)"
+SKIP_VALUE = "(skip these rows: not a country / not wanted)"
 MEASURE_FIELDS: tuple[str, ...] = ("arrests", "seizures", "victims_rescued", "seized_quantity", "seized_value_usd")
 DUPLICATE_CHOICES: dict[str, str] = {
     "keep": "keep each (identical line items are separate events)",
@@ -161,6 +162,8 @@ def choice_label(choice: str) -> str:
         return "ignore (left out of the row key)"
     if choice == COORDINATES:
         return "coordinates (a point: lon/lat)"
+    if choice in (YEAR, MONTH):
+        return f"{choice} (with the other, a date)"
     field = FIELDS_BY_NAME[choice]
     return f"{choice} (required)" if field.required else choice
 
@@ -177,7 +180,7 @@ def build_mapping(
     headers: list[str],
     choices: dict[str, str],
     constants: dict[str, str] | None = None,
-    values: dict[str, dict[str, str]] | None = None,
+    values: dict[str, dict[str, str | None]] | None = None,
     dayfirst: bool | None = None,
     **shape: Any,
 ) -> Mapping:
@@ -192,7 +195,7 @@ def build_mapping(
     consumed = {measures.column, measures.value} if measures else set()
     columns = {h: choices[h] for h in headers if choices.get(h, NOT_A_FIELD) != NOT_A_FIELD and h not in consumed}
     kept_constants = {f: v.strip() for f, v in (constants or {}).items() if v and v.strip()}
-    kept_values = {f: {s: t for s, t in m.items() if t} for f, m in (values or {}).items()}
+    kept_values = {f: {s: t for s, t in m.items() if t or t is None} for f, m in (values or {}).items()}
     data: dict[str, Any] = {"columns": columns, "constants": kept_constants,
                             "values": {f: m for f, m in kept_values.items() if m}}
     if dayfirst is not None:
