@@ -336,3 +336,17 @@ def test_a_messy_european_excel_export(store: str) -> None:
     totals = _totals(store)
     assert (totals["records"], totals["arrests"], totals["countries"]) == (2, 1246, 2)
     assert totals["seized_value_usd"] == pytest.approx(2600.5)
+
+
+def test_the_sidebar_filters_are_not_on_the_upload_page_and_keep_their_values(store: str) -> None:
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.run()
+    at.multiselect(key="f_region").set_value(["Europe"])
+    at.run()
+    at.switch_page("pages/upload.py")
+    at.run()
+    assert not at.exception
+    assert not [m for m in at.sidebar.multiselect if m.key == "f_region"]
+    at.switch_page("pages/overview.py")
+    at.run()
+    assert at.multiselect(key="f_region").value == ["Europe"]
