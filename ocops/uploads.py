@@ -345,7 +345,7 @@ def rejected_csv(raw: RawTable, errors: list[RowError]) -> str:
 def import_message(report: ImportReport) -> str:
     """One sentence on an import's outcome."""
     figures = (f"{report.imported:,} new, {report.updated:,} updated, {report.unchanged:,} unchanged, "
-               f"{report.rejected:,} rejected")
+               f"{report.rejected:,} rejected" + (f", {report.skipped:,} skipped" if report.skipped else ""))
     if report.batch_id is None:
         return f"Nothing was imported from {report.file} ({figures}): all or nothing, and some rows were rejected."
     return f"Imported {report.file} as batch #{report.batch_id}: {figures}."

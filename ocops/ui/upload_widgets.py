@@ -63,8 +63,10 @@ def uploaded_file(context: Context) -> uploads.Upload | None:
 
 def file_facts(context: Context, upload: uploads.Upload) -> uploads.Upload:
     """What was detected (one line of small text) and the header row; the file as read from that row."""
-    st.caption(uploads.file_facts(upload))
-    return shape.header_row(upload, context.settings.max_upload_bytes)
+    facts = st.empty()
+    upload = shape.header_row(upload, context.settings.max_upload_bytes)
+    facts.caption(uploads.file_facts(upload))
+    return upload
 
 
 def _widget_state(upload: uploads.Upload, context: Context, mapping: Mapping) -> dict[str, Any]:
