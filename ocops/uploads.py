@@ -20,7 +20,17 @@ from sqlalchemy.engine import Engine
 from ocops import export
 from ocops.importer import Removal, Vocabulary, apply, prepare
 from ocops.ingest import FileInspection, inspect
-from ocops.ingest.mapping import COORDINATES, MONTH, YEAR, Mapping, Measure, Measures, Where, match_columns, match_headers
+from ocops.ingest.mapping import (
+    COORDINATES,
+    MONTH,
+    YEAR,
+    Mapping,
+    Measure,
+    Measures,
+    Where,
+    match_columns,
+    match_headers,
+)
 from ocops.ingest.reader import RawTable, read_table
 from ocops.ingest.report import ImportReport, RowError
 from ocops.schema import FIELD_NAMES, FIELDS_BY_NAME, REQUIRED
@@ -135,11 +145,11 @@ def columns_table(headers: list[str], mapping: Mapping) -> pd.DataFrame:
     measured = {m.field for m in measures.fields.values()} if measures else set()
     per_indicator = {c for m in measures.fields.values() for c in m.constants} if measures else set()
     for field in (*FIELD_NAMES, YEAR, MONTH, COORDINATES):
-        if field in measured:
+        if measures is not None and field in measured:
             rows.append((field, measures.value, f"measures: rows whose {measures.column} goes to {field}"))
         elif field in mapping.constants:
             rows.append((field, "", f"constant: {mapping.constants[field]}"))
-        elif field in per_indicator:
+        elif measures is not None and field in per_indicator:
             rows.append((field, measures.column, "measures: a value per indicator"))
         elif field in chosen.matched:
             header = chosen.matched[field]

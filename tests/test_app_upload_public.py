@@ -15,7 +15,16 @@ from streamlit.testing.v1 import AppTest
 
 from ocops import queries
 from ocops.store import make_engine
-from tests.test_app_upload import _button, _facts, _metrics, _table, _upload, _upload_page, router_runs_every_time, store
+from tests.test_app_upload import (
+    _button,
+    _facts,
+    _metrics,
+    _table,
+    _upload,
+    _upload_page,
+    router_runs_every_time,
+    store,
+)
 from tests.test_import_public import PUBLIC, title_rows_workbook
 
 __all__ = ["router_runs_every_time", "store"]  # fixtures used by this module's tests

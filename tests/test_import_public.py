@@ -180,12 +180,12 @@ def test_a_code_column_takes_only_codes_and_aggregates_are_named(capsys: pytest.
                                                                  store_url: str) -> None:
     report = import_twice(capsys, store_url, PUBLIC / "code_column.csv")
     assert [(e["row"], e["value"], e["message"]) for e in report["errors"]] == [
-        (2, "WLD", "'WLD' is a regional aggregate or not a country: map it to a country, or skip such rows "
-                   'with "values": {"country": {"WLD": null}}'),
-        (3, "CAR", "'CAR' is not an ISO 3166 country code: the column ISO3 holds codes, and regional or "
-                   "aggregate codes are not countries"),
-        (5, "Peru", "'Peru' is not an ISO 3166 country code: the column ISO3 holds codes, and regional or "
-                    "aggregate codes are not countries"),
+        (2, "WLD", ("'WLD' is a regional aggregate or not a country: map it to a country, or skip such rows "
+                    'with "values": {"country": {"WLD": null}}')),
+        (3, "CAR", ("'CAR' is not an ISO 3166 country code: the column ISO3 holds codes, and regional or "
+                    "aggregate codes are not countries")),
+        (5, "Peru", ("'Peru' is not an ISO 3166 country code: the column ISO3 holds codes, and regional or "
+                     "aggregate codes are not countries")),
     ]
     figures = totals(capsys, store_url)
     assert (figures["records"], figures["countries"], figures["victims_rescued"]) == (2, 2, 7)

@@ -6,6 +6,7 @@ page and saved presets (CONTRACT.md section 2).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import unicodedata
@@ -161,7 +162,7 @@ class Measure:
     """Where one indicator's values go: a field, plus constants for that indicator's rows only."""
 
     field: str
-    constants: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)

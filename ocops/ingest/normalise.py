@@ -25,7 +25,16 @@ import pyarrow.compute as pc
 from ocops.errors import UnusableFile
 from ocops.geo import CountryIndex
 from ocops.ingest.dates import dominant_dayfirst, parse_period
-from ocops.ingest.mapping import COORDINATES, MONTH, YEAR, Mapping, Matching, ignored_headers, is_code_header, match_columns
+from ocops.ingest.mapping import (
+    COORDINATES,
+    MONTH,
+    YEAR,
+    Mapping,
+    Matching,
+    ignored_headers,
+    is_code_header,
+    match_columns,
+)
 from ocops.ingest.numbers import parse_numbers, uses_decimal_comma
 from ocops.ingest.reader import DELIMITER_NAMES, PY_WHITESPACE, RawTable
 from ocops.ingest.report import RowError

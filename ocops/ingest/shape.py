@@ -92,10 +92,10 @@ def select_rows(raw: RawTable, mapping: Mapping, matching: Matching) -> Selectio
         _skip_values(keep, raw.column(header), lambda v: v.strip() not in fields,
                      header.replace("{", "{{").replace("}", "}}") + " '{}' not in measures", skipped_by)
     for target, translations in mapping.values.items():
-        header = matching.matched.get(target)
-        if header is None or target in mapping.constants or not any(v is None for v in translations.values()):
+        source = matching.matched.get(target)
+        if source is None or target in mapping.constants or not any(v is None for v in translations.values()):
             continue
-        _skip_values(keep, raw.column(header), lambda v, t=translations: translate(v, t) is None,  # type: ignore[misc]
+        _skip_values(keep, raw.column(source), lambda v, t=translations: translate(v, t) is None,  # type: ignore[misc]
                      target + " '{}' mapped to null", skipped_by)
     if keep.all():
         return Selection(raw, np.arange(1, n + 1), skipped_by)

@@ -6,6 +6,8 @@ The logic lives in :mod:`ocops.uploads`; widget keys carry the file's digest.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from ocops import uploads
@@ -54,6 +56,10 @@ def header_row(upload: uploads.Upload, max_bytes: int | None) -> uploads.Upload:
     return cache[(upload.digest, chosen)]
 
 
+def _with_counts(counts: dict[str, int]) -> Callable[[str], str]:
+    return lambda value: uploads.choice_label_with_count(value, counts)
+
+
 def row_filters(upload: uploads.Upload) -> dict[str, Where]:
     """Row filters: pick columns, then tick the values to keep (each with its row count)."""
     columns = st.multiselect("Keep only some rows (filter on columns such as Sex, Dimension, Age)",
@@ -62,8 +68,7 @@ def row_filters(upload: uploads.Upload) -> dict[str, Where]:
     for column in columns:
         counts = uploads.value_counts(upload.raw, column)
         ticked[column] = st.multiselect(f"Keep rows whose {column} is", list(counts), key=_key("where", upload, column),
-                                        format_func=lambda v, c=counts: uploads.choice_label_with_count(v, c),
-                                        placeholder="Tick the values to keep")
+                                        format_func=_with_counts(counts), placeholder="Tick the values to keep")
     return uploads.where_rules(ticked)
 
 
