@@ -59,6 +59,14 @@ def import_twice(capsys: pytest.CaptureFixture[str], store_url: str, path: Path,
     return first
 
 
+def write_case(tmp_path: Path, text: str, mapping: str) -> tuple[Path, str, str]:
+    """A file and its mapping written to ``tmp_path``: (file, "--mapping", mapping file)."""
+    path, mapping_path = tmp_path / "case.csv", tmp_path / "case.json"
+    path.write_text(text, encoding="utf-8")
+    mapping_path.write_text(mapping, encoding="utf-8")
+    return path, "--mapping", str(mapping_path)
+
+
 def totals(capsys: pytest.CaptureFixture[str], store_url: str, *filters: str) -> dict[str, Any]:
     return run(capsys, store_url, "summary", *filters)[1]["totals"]
 
@@ -74,12 +82,9 @@ def test_title_rows_above_the_header_are_skipped(capsys: pytest.CaptureFixture[s
 
 
 def test_header_row_forces_the_header(capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path) -> None:
-    path = tmp_path / "ops.csv"
-    path.write_text("Operation,Date,Country,Crime area,Arrests\nnote,x,y,z,1\n"
-                    "Operation,Date,Country,Crime area,Arrests\nOp,2020-01-01,Peru,drugs,6\n", encoding="utf-8")
-    mapping = tmp_path / "map.json"
-    mapping.write_text('{"header_row": 3}', encoding="utf-8")
-    report = import_twice(capsys, store_url, path, "--mapping", str(mapping))
+    case = write_case(tmp_path, "Operation,Date,Country,Crime area,Arrests\nnote,x,y,z,1\n"
+                      "Operation,Date,Country,Crime area,Arrests\nOp,2020-01-01,Peru,drugs,6\n", '{"header_row": 3}')
+    report = import_twice(capsys, store_url, *case)
     assert (report["header_row"], report["rows_read"], report["imported"]) == (3, 1, 1)
     assert totals(capsys, store_url)["arrests"] == 6
 
@@ -128,12 +133,9 @@ def test_fiscal_years_with_month_abbreviations(capsys: pytest.CaptureFixture[str
 
 def test_a_fiscal_year_alone_is_the_whole_fiscal_year(capsys: pytest.CaptureFixture[str], store_url: str,
                                                       tmp_path: Path) -> None:
-    path = tmp_path / "fy.csv"
-    path.write_text("Year,Operation,Country,Crime area,Arrests\n2020,Op,USA,drugs,7\n2009-2015,Op,USA,drugs,1\n",
-                    encoding="utf-8")
-    mapping = tmp_path / "fy.json"
-    mapping.write_text('{"fiscal_year_start": 10}', encoding="utf-8")
-    import_twice(capsys, store_url, path, "--mapping", str(mapping))
+    case = write_case(tmp_path, "Year,Operation,Country,Crime area,Arrests\n2020,Op,USA,drugs,7\n"
+                      "2009-2015,Op,USA,drugs,1\n", '{"fiscal_year_start": 10}')
+    import_twice(capsys, store_url, *case)
     assert totals(capsys, store_url, "--since", "2019-10-01", "--until", "2019-10-01")["arrests"] == 7
     assert totals(capsys, store_url, "--since", "2008-10-01", "--until", "2008-10-01")["arrests"] == 1
     rows = run(capsys, store_url, "export")[1]
@@ -204,12 +206,9 @@ def test_un_style_names_resolve_and_aggregates_are_rejected(capsys: pytest.Captu
 
 def test_a_header_copied_with_a_line_break_works_in_a_mapping(capsys: pytest.CaptureFixture[str], store_url: str,
                                                               tmp_path: Path) -> None:
-    path = tmp_path / "ops.csv"
-    path.write_text('Operation,Date,Country,Crime area,"Persons\narrested (all)"\nOp,2020-01-01,Peru,drugs,5\n',
-                    encoding="utf-8")
-    mapping = tmp_path / "map.json"
-    mapping.write_text('{"columns": {"Persons  arrested (all)": "arrests"}}', encoding="utf-8")
-    report = import_twice(capsys, store_url, path, "--mapping", str(mapping))
+    case = write_case(tmp_path, 'Operation,Date,Country,Crime area,"Persons\narrested (all)"\n'
+                      "Op,2020-01-01,Peru,drugs,5\n", '{"columns": {"Persons  arrested (all)": "arrests"}}')
+    report = import_twice(capsys, store_url, *case)
     assert report["columns"]["arrests"] == {"from": "Persons\narrested (all)", "how": "mapping"}
     assert totals(capsys, store_url)["arrests"] == 5
 
