@@ -28,6 +28,7 @@ from ocops.ingest.mapping import (
     Measure,
     Measures,
     Where,
+    is_code_header,
     match_columns,
     match_headers,
 )
@@ -262,6 +263,7 @@ def unknown_values(raw: RawTable, header: str, field: str, vocabulary: Vocabular
                    limit: int = MAX_UNKNOWN_VALUES) -> list[UnknownValue]:
     """Distinct non-empty values of ``header`` that ``field`` cannot resolve, most frequent first."""
     counts = raw.frame[header].value_counts(sort=True)
+    codes_only = field == "country" and is_code_header(header)  # a code column takes only codes
     found: list[UnknownValue] = []
     for value, rows in counts.items():
         text = str(value)
@@ -270,7 +272,7 @@ def unknown_values(raw: RawTable, header: str, field: str, vocabulary: Vocabular
         if field == "crime_area":
             if vocabulary.taxonomy.resolve(text) is None:
                 found.append(UnknownValue(text, int(rows), tuple(vocabulary.taxonomy.suggest(text))))
-        elif vocabulary.countries.resolve(text) is None:
+        elif (vocabulary.countries.resolve_code(text) if codes_only else vocabulary.countries.resolve(text)) is None:
             found.append(UnknownValue(text, int(rows), tuple(vocabulary.countries.suggest(text))))
         if len(found) >= limit:
             break

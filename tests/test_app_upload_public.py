@@ -162,7 +162,9 @@ def test_date_beside_year_bare_value_and_a_code_column(store: str) -> None:
     assert "seized_value_usd" not in [row[0] for row in _columns(at)]
     _import_twice(at)
     assert _totals(store)["seized_value_usd"] == 0.0
-    _upload(at, "code_column.csv", (PUBLIC / "code_column.csv").read_bytes())
+    digest = _upload(at, "code_column.csv", (PUBLIC / "code_column.csv").read_bytes())
+    offered = sorted(s.key.rsplit(":", 1)[1] for s in at.selectbox if s.key and s.key.startswith(f"val:{digest}:"))
+    assert offered == ["CAR", "Peru", "WLD"]  # an ISO3 column takes only codes: not 'CAR' as an abbreviation
     _import_twice(at)
     assert _totals(store, "2021-01-01", "2021-12-31")["victims_rescued"] == 7
 
