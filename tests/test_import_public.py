@@ -223,3 +223,17 @@ def test_year_and_month_columns_are_found_without_a_mapping(capsys: pytest.Captu
     rows = run(capsys, store_url, "export")[1]
     assert sorted((r["date"], r["end_date"], r["arrests"]) for r in rows) == [
         ("2021-02-01", "2021-02-28", 2), ("2021-12-01", "2021-12-31", 3)]
+
+
+def test_a_default_translation_and_words_in_headers(capsys: pytest.CaptureFixture[str], store_url: str,
+                                                   tmp_path: Path) -> None:
+    case = write_case(tmp_path, "Operation date (local),Operation,Country,Offence,Arrests\n"
+                      "2020-01-05,Op,Peru,Theft of cattle,2\n2020-01-06,Op,Peru,Cocaine,3\n"
+                      "2020-01-07,Op,Peru,,4\n",
+                      '{"values": {"crime_area": {"Theft of cattle": "Other", "*": "Drug trafficking"}}}')
+    report = import_twice(capsys, store_url, *case)
+    assert report["columns"]["date"] == {"from": "Operation date (local)", "how": "words"}
+    # The empty offence is not translated by "*": that row is rejected as empty.
+    assert [(e["row"], e["message"]) for e in report["errors"]] == [(3, "crime_area is required but empty")]
+    groups = run(capsys, store_url, "summary", "--by", "crime_area")[1]["groups"]
+    assert [(g["key"], g["arrests"]) for g in groups] == [("Drug trafficking", 3), ("Other", 2)]
