@@ -1,7 +1,7 @@
 """ocops dashboard: the router. Run with `streamlit run dashboard.py`.
 
 Opens the store once (schema upgrade, first-start sample), draws the shared
-sidebar filters (kept in the URL), then runs the chosen page.
+sidebar filters (kept in the URL; not on the Upload page), then runs the chosen page.
 """
 
 import streamlit as st
@@ -15,7 +15,8 @@ page = st.navigation(navigation.pages())
 
 ready = False
 with shown_errors():
-    context = filters.sidebar_filters(data.load_context())
+    context = data.load_context()
+    context = filters.sidebar_filters(context) if navigation.shows_filters(page) else filters.keep_filters(context)
     data.publish(context)
     ready = True
 if not ready:

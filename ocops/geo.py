@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import difflib
 import json
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,6 +31,35 @@ DEFAULT_REGIONS = ("Africa", "Americas", "Asia and South Pacific", "Europe",
 _EXTRA_FOLDS = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
                               "ß": "ss", "ı": "i", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L",
                               "þ": "th", "ð": "d", "&": " and "})
+
+
+# Regional aggregates and non-countries that statistical files list beside countries (UN M49
+# regions, UNODC / World Bank aggregates, placeholders): never resolved to a country.
+NOT_COUNTRIES: tuple[str, ...] = (
+    "World", "Global", "Worldwide", "Total", "Grand total", "All countries", "International", "Regional",
+    "Various", "Various countries", "Several", "Several countries", "Multiple", "Multiple countries", "Unknown",
+    "Not known", "Not specified", "Unspecified", "Other", "Others", "Other countries", "Rest of the world",
+    "Stateless", "High seas", "International waters", "N/A", "None",
+    "Africa", "Northern Africa", "North Africa", "Sub-Saharan Africa", "Eastern Africa", "East Africa",
+    "Middle Africa", "Central Africa", "Southern Africa", "Western Africa", "West Africa",
+    "Americas", "The Americas", "Latin America", "Latin America and the Caribbean", "Caribbean", "The Caribbean",
+    "Central America", "South America", "Northern America", "North America",
+    "Asia", "Central Asia", "Eastern Asia", "East Asia", "South-eastern Asia", "Southeast Asia", "South-East Asia",
+    "Southern Asia", "South Asia", "Western Asia", "West Asia", "East Asia and the Pacific", "Asia and the Pacific",
+    "Asia-Pacific", "Asia Pacific", "Middle East", "Near East", "Middle East and North Africa", "MENA", "Gulf",
+    "Europe", "Eastern Europe", "Northern Europe", "Southern Europe", "Western Europe",
+    "Central and Eastern Europe", "South-Eastern Europe", "Southeast Europe", "Western and Central Europe",
+    "Balkans", "Western Balkans", "European Union", "EU", "EU27", "EU28", "Schengen area",
+    "Oceania", "Australia and New Zealand", "Melanesia", "Polynesia", "Pacific", "Pacific Islands",
+    "Sahel", "West and Central Africa", "Central Asia and Transcaucasia", "OECD",
+    # aggregate codes of UN M49 and World Bank files (none is an ISO 3166 code)
+    "WLD", "EUU", "EMU", "ARB", "CEB", "EAP", "EAS", "ECA", "ECS", "LAC", "LCN", "MEA", "MNA", "NAC", "SAS",
+    "SSA", "SSF", "OED", "HIC", "LIC", "LMC", "UMC", "MIC", "LMY", "AFE", "AFW",
+    "001", "002", "005", "009", "011", "013", "014", "015", "017", "018", "019", "021", "029", "030", "034",
+    "035", "039", "053", "054", "057", "061", "142", "143", "145", "150", "151", "154", "155", "202", "419",
+)
+_QUALIFIED = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<qualifier>[^()]+)\)\s*$")  # "Netherlands (Kingdom of the)"
+_INVERTED = re.compile(r"^(?P<name>[^,]+?),\s*(?P<qualifier>[^,]+)$")  # "Korea, Republic of"
 
 
 def country_key(value: str) -> str:
@@ -72,6 +102,8 @@ class CountryIndex:
                 self._add_key(country_key(text), country, text)
             for text in names:
                 self._name_keys.setdefault(country_key(text), country.name)
+        self._by_code = {code: c for c in self._by_iso3.values() for code in (c.iso3, c.iso2) if code}
+        self._not_countries = {country_key(v) for v in NOT_COUNTRIES} - set(self._by_key)
         self._sorted = sorted(self._by_iso3.values(), key=lambda c: country_key(c.name))
         self._regions = sorted({c.region for c in self._by_iso3.values()})
 
@@ -86,8 +118,33 @@ class CountryIndex:
         self._by_key[key] = country
 
     def resolve(self, value: str) -> Country | None:
-        """The country a name, alias, ISO2 or ISO3 code denotes, or None if unknown."""
-        return self._by_key.get(country_key(value)) if isinstance(value, str) else None
+        """The country a name, alias, ISO2 or ISO3 code denotes, or None if unknown.
+
+        UN-style forms are read both ways round: "Netherlands (Kingdom of the)"
+        as "Kingdom of the Netherlands", "Korea, Republic of" as "Republic of Korea".
+        Regional aggregates and non-countries (:meth:`is_aggregate`) resolve to None.
+        """
+        if not isinstance(value, str):
+            return None
+        key = country_key(value)
+        found = self._by_key.get(key)
+        if found is not None or key in self._not_countries:
+            return found
+        for pattern in (_QUALIFIED, _INVERTED):
+            match = pattern.match(value.strip())
+            if match:
+                found = self._by_key.get(country_key(f"{match['qualifier']} {match['name']}"))
+                if found is not None:
+                    return found
+        return None
+
+    def resolve_code(self, value: str) -> Country | None:
+        """The country an ISO 3166 alpha-2 or alpha-3 code (or XK / XKX) denotes; None for anything else."""
+        return self._by_code.get(value.strip().upper()) if isinstance(value, str) else None
+
+    def is_aggregate(self, value: str) -> bool:
+        """Whether ``value`` names a regional aggregate or a non-country ("World", "Caribbean", "Various", "WLD")."""
+        return isinstance(value, str) and country_key(value) in self._not_countries
 
     def suggest(self, value: str, limit: int = 3, cutoff: float = 0.6) -> list[str]:
         """Up to ``limit`` canonical names closest to an unknown spelling, best first

@@ -59,15 +59,18 @@ def prepare(
     max_bytes: int | None = None,
 ) -> Prepared:
     """Read, map, normalise and validate a file without touching the store."""
-    raw = read_table(data, filename, max_bytes=max_bytes)
-    return normalise(raw, mapping or Mapping(), vocabulary.countries, vocabulary.taxonomy)
+    mapping = mapping or Mapping()
+    raw = read_table(data, filename, max_bytes=max_bytes, header_row=mapping.header_row)
+    return normalise(raw, mapping, vocabulary.countries, vocabulary.taxonomy)
 
 
 def _report(prepared: Prepared, filename: str, *, dry_run: bool, all_or_nothing: bool) -> ImportReport:
     return ImportReport(
         file=filename, rows_read=prepared.rows_read, rejected=prepared.rejected,
         errors=list(prepared.errors), ignored_columns=list(prepared.ignored_columns),
-        detected=dict(prepared.detected), dry_run=dry_run, all_or_nothing=all_or_nothing,
+        header_row=prepared.header_row, columns=dict(prepared.columns_used), skipped=prepared.skipped,
+        skipped_by=dict(prepared.skipped_by), detected=dict(prepared.detected),
+        dry_run=dry_run, all_or_nothing=all_or_nothing,
     )
 
 

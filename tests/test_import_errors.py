@@ -27,7 +27,7 @@ FILE = HEADER + (
     "Op A,2019-03-01,,Brazil,drugs,1,0,0,91.5,10,,,r9\n"              # 9 latitude out of range
     "Op A,2019-03-05,2019-03-01,Brazil,drugs,1,0,0,,,,,r10\n"         # 10 end before date
     "Op A,2019-03-01,,Brazil,drugs,1,0,0,,,12.5,,r11\n"               # 11 quantity without unit
-    "Op A,2019-03-01,,Brazil,drugs,2,1,0,,,,,r1\n"                    # 12 duplicate of row 1
+    "Op A,2019-03-01,,Brazil,drugs,2,1,0,,,,,r1\n"                    # 12 same as row 1: kept (duplicates "keep")
     "\"Op\nB\",2019,,,,3,0,0,,,,,r13\n"                               # 13 multi-line operation; country, area missing
     "Op A,2019-07,,CIV,THB,4,0,3,-1.5,36.8,500,g,r14\n"              # 14 ok (month period, lat/lon)
 )
@@ -46,7 +46,6 @@ EXPECTED_ERRORS = [
     {"row": 10, "column": "end_date", "value": "2019-03-01", "message": "end_date is before date"},
     {"row": 11, "column": "seized_unit", "value": "12.5",
      "message": "seized_quantity has no seized_unit: use kg, g, t, lb, l, ml or items"},
-    {"row": 12, "column": "row", "value": "", "message": "duplicate of row 1"},
     {"row": 13, "column": "country", "value": "", "message": "country is required but empty"},
     {"row": 13, "column": "crime_area", "value": "", "message": "crime_area is required but empty"},
 ]
@@ -68,7 +67,7 @@ def test_every_row_level_problem_is_reported_and_the_valid_rows_imported(
     assert main(["--db", store_url, "import", str(path)]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["errors"] == EXPECTED_ERRORS
-    assert (report["rows_read"], report["imported"], report["rejected"]) == (14, 2, 12)
+    assert (report["rows_read"], report["imported"], report["rejected"]) == (14, 3, 11)
     assert report["ignored_columns"] == ["internal_ref"]
     assert report["batch_id"] == 1
     with engine.connect() as conn:
@@ -76,6 +75,7 @@ def test_every_row_level_problem_is_reported_and_the_valid_rows_imported(
             "SELECT operation, date, end_date, country, crime_area, arrests, victims_rescued, latitude, longitude, "
             "seized_quantity, seized_unit, seized_kind, seized_amount FROM records ORDER BY arrests")).all()
     assert [tuple(str(v) if v is not None else None for v in row) for row in rows] == [
+        ("Op A", "2019-03-01", None, "BRA", "Drug trafficking", "2", "0", None, None, None, None, None, None),
         ("Op A", "2019-03-01", None, "BRA", "Drug trafficking", "2", "0", None, None, None, None, None, None),
         ("Op A", "2019-07-01", "2019-07-31", "CIV", "Trafficking in human beings", "4", "3", "-1.5", "36.8",
          "500.0", "g", "kg", "0.5"),
@@ -90,7 +90,7 @@ def test_all_or_nothing_writes_nothing_and_records_no_batch(
     before = counts(engine)
     assert main(["--db", store_url, "import", str(path), "--all-or-nothing"]) == 1
     report = json.loads(capsys.readouterr().out)
-    assert (report["batch_id"], report["imported"], report["rejected"], len(report["errors"])) == (None, 0, 12, 13)
+    assert (report["batch_id"], report["imported"], report["rejected"], len(report["errors"])) == (None, 0, 11, 12)
     assert counts(engine) == before == (0, 0, before[2])
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from ocops import queries
 from ocops.errors import UnknownBatch
 from ocops.importer import Vocabulary, import_bytes, list_batches, remove_batch
+from ocops.ingest.mapping import Mapping
 
 HEADER = "record_id,operation,date,country,crime_area,arrests,seizures\n"
 A = HEADER + "K1,Op A,2019-01-01,BRA,drugs,10,1\nK2,Op A,2019-01-02,COL,drugs,20,2\n"
@@ -73,13 +74,13 @@ def test_hashed_keys_keep_rows_that_differ_only_in_unmapped_columns(engine: Engi
     text = ("operation,date,country,crime_area,arrests,sex,age_group\n"
             "Op,2019,CAN,drugs,3,F,adult\nOp,2019,CAN,drugs,4,M,adult\nOp,2019,CAN,drugs,5,M,youth\n"
             "Op,2019,CAN,drugs,6,M,youth\n")
-    report = import_bytes(engine, text.encode(), "x.csv", vocabulary)
+    report = import_bytes(engine, text.encode(), "x.csv", vocabulary, mapping=Mapping(duplicates="reject"))
     assert (report.imported, report.rejected) == (3, 1)
     assert [(e.row, e.column, e.message) for e in report.errors] == [(4, "row", "duplicate of row 3")]
     assert figures(engine) == (3, 3 + 4 + 5, 0)
     # The same rows with new counts update (measures are not part of the key).
     changed = text.replace(",3,F", ",30,F").replace("drugs,6,M,youth\n", "")
-    report = import_bytes(engine, changed.encode(), "x2.csv", vocabulary)
+    report = import_bytes(engine, changed.encode(), "x2.csv", vocabulary, mapping=Mapping(duplicates="reject"))
     assert (report.imported, report.updated, report.unchanged, report.updated_from_batches) == (0, 1, 2, [1])
     assert figures(engine) == (3, 30 + 4 + 5, 0)
 

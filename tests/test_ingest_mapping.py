@@ -44,18 +44,41 @@ def test_geometry_is_dropped_when_latitude_and_longitude_columns_exist() -> None
 
 @pytest.mark.parametrize(("data", "message"), [
     ("[]", "the mapping must be a JSON object with 'columns', 'constants', 'values' or 'dayfirst'."),
-    ('{"colums": {}}', "the mapping has unknown keys ['colums']: use columns, constants, values, dayfirst."),
+    ('{"colums": {}}', "the mapping has unknown keys ['colums']: use header_row, columns, constants, where, "
+     "measures, values, dayfirst, fiscal_year_start, duplicates."),
     ('{"columns": {"A": "arrest"}}', "the mapping: 'columns' names unknown fields ['arrest']; the fields are "
      "record_id, operation, date, end_date, country, city, latitude, longitude, crime_area, arrests, seizures, "
      "victims_rescued, seized_item, seized_quantity, seized_unit, seized_value_usd, lead_agency, source, notes "
-     "(and, in 'columns', coordinates or ignore)."),
+     "(and, in 'columns', coordinates, year, month or ignore)."),
     ('{"dayfirst": "yes"}', "the mapping: 'dayfirst' must be true or false."),
+    ('{"header_row": 0}', "the mapping: 'header_row' must be a row number, 1 or more (the row that holds the headers)."),
+    ('{"fiscal_year_start": 13}', "the mapping: 'fiscal_year_start' must be a month number from 1 to 12 (10 = October)."),
+    ('{"duplicates": "merge"}', "the mapping: 'duplicates' must be one of keep, reject, sum."),
+    ('{"where": {"Sex": "Total"}}', "the mapping: 'where.Sex' must be a non-empty list of values."),
+    ('{"measures": {"column": "Indicator"}}', "the mapping: 'measures' must be an object with 'column' (the indicator "
+     "column), 'value' (the value column) and 'fields' (indicator -> field)."),
+    ('{"measures": {"column": "I", "value": "V", "fields": {"X": "arest"}}}', "the mapping: 'measures': 'X' names "
+     "unknown fields ['arest']; the fields are record_id, operation, date, end_date, country, city, latitude, "
+     "longitude, crime_area, arrests, seizures, victims_rescued, seized_item, seized_quantity, seized_unit, "
+     "seized_value_usd, lead_agency, source, notes."),
     ("{", "the mapping is not valid JSON (Expecting property name enclosed in double quotes at line 1)."),
 ])
 def test_malformed_mappings_say_what_is_wrong(data: str, message: str) -> None:
     with pytest.raises(MappingError) as caught:
         Mapping.from_json(data)
     assert str(caught.value) == message
+
+
+def test_a_mapping_with_every_key_round_trips_through_json() -> None:
+    text = json.dumps({"header_row": 3, "columns": {"FY": "year", "M": "month"}, "constants": {"country": "USA"},
+                       "where": {"Sex": ["Total"], "Age": {"not": ["0-17"]}},
+                       "measures": {"column": "Indicator", "value": "VALUE",
+                                    "fields": {"Arrested": "arrests",
+                                               "Arms": {"field": "seized_quantity",
+                                                        "constants": {"seized_unit": "items"}}}},
+                       "values": {"country": {"Various": None, "*": "USA"}}, "fiscal_year_start": 10,
+                       "duplicates": "sum"})
+    assert json.loads(Mapping.from_json(text).to_json()) == json.loads(text)
 
 
 def test_mapping_round_trips_through_json() -> None:

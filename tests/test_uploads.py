@@ -66,7 +66,7 @@ def test_choices_are_prefilled_from_the_automatic_match() -> None:
         "Seized Unit": "seized_unit", "Notes": "notes"}
     choices = uploads.choices_for(ARRESTS_HEADERS)
     assert {h: c for h, c in choices.items() if c != NA} == {
-        "_id": "record_id", "CATEGORY": "crime_area", "ARREST_COUNT": "arrests"}
+        "_id": "record_id", "ARREST_YEAR": "date", "CATEGORY": "crime_area", "ARREST_COUNT": "arrests"}
 
 
 def test_choices_follow_a_preset_mapping() -> None:
@@ -102,7 +102,8 @@ def test_build_mapping_rejects_unknown_fields() -> None:
 
 def test_missing_required_duplicates_and_constant_fields() -> None:
     choices = uploads.choices_for(ARRESTS_HEADERS)
-    assert uploads.missing_required(choices) == ["operation", "date", "country"]
+    assert uploads.missing_required(choices) == ["operation", "country"]  # ARREST_YEAR holds the field's words
+    choices["ARREST_YEAR"] = NA
     assert uploads.missing_required(choices, {"country": "Canada", "operation": "  "}) == ["operation", "date"]
     assert uploads.duplicate_targets({"a": "date", "b": "date", "c": NA, "d": NA, "e": "ignore", "f": "ignore"}) \
         == {"date": ["a", "b"]}
@@ -126,12 +127,12 @@ def test_dry_run_counts_previews_and_writes_nothing(engine: Engine, european: up
                                                     vocabulary: Vocabulary) -> None:
     mapping = uploads.build_mapping(european.headers, uploads.choices_for(european.headers))
     result = uploads.dry_run(engine, european, vocabulary, mapping)
-    assert uploads.counts(result.report) == {"Rows read": 5, "New": 3, "Updated": 0, "Unchanged": 0, "Rejected": 2}
-    assert result.preview["row"].tolist() == [1, 2, 3]
-    assert result.preview["arrests"].tolist() == [1234, 7, 15]
-    assert result.preview["country"].tolist() == ["CIV", "FRA", "DEU"]
-    assert result.preview["date"].tolist() == ["2024-03-25", "2024-04-05", "2024-01-13"]
-    assert result.preview["seized_value_usd"].tolist()[:2] == [12500.5, 1000.75]
+    assert uploads.counts(result.report) == {"Rows read": 5, "New": 3, "Updated": 0, "Unchanged": 0, "Rejected": 2, "Skipped": 0}
+    assert result.preview["Row"].tolist() == [1, 2, 3]
+    assert result.preview["Arrests"].tolist() == [1234, 7, 15]
+    assert result.preview["Country"].tolist() == ["CIV", "FRA", "DEU"]
+    assert result.preview["Date"].tolist() == ["2024-03-25", "2024-04-05", "2024-01-13"]
+    assert result.preview["Seized value (USD)"].tolist()[:2] == [12500.5, 1000.75]
     assert result.errors["row"].tolist() == [4, 5]
     assert result.errors["column"].tolist() == ["country", "crime_area"]
     assert result.errors["value"].tolist() == ["Atlantis", "Crimes Against the Person"]
@@ -140,8 +141,8 @@ def test_dry_run_counts_previews_and_writes_nothing(engine: Engine, european: up
     mapped = uploads.build_mapping(european.headers, uploads.choices_for(european.headers),
                                    values={"crime_area": {"Crimes Against the Person": "Other"}})
     result = uploads.dry_run(engine, european, vocabulary, mapped)
-    assert uploads.counts(result.report) == {"Rows read": 5, "New": 4, "Updated": 0, "Unchanged": 0, "Rejected": 1}
-    assert result.preview.loc[3, "crime_area"] == "Other"
+    assert uploads.counts(result.report) == {"Rows read": 5, "New": 4, "Updated": 0, "Unchanged": 0, "Rejected": 1, "Skipped": 0}
+    assert result.preview.loc[3, "Crime area"] == "Other"
 
     strict = uploads.dry_run(engine, european, vocabulary, mapping, all_or_nothing=True)
     assert strict.report.imported == 0
@@ -156,7 +157,7 @@ def test_dry_run_after_an_import_names_the_batches_it_would_update(engine: Engin
     changed = data.replace(b"drugs;7;2", b"drugs;8;2")
     upload = uploads.open_upload(changed, "second.csv", None)
     result = uploads.dry_run(engine, upload, vocabulary, Mapping())
-    assert uploads.counts(result.report) == {"Rows read": 5, "New": 0, "Updated": 1, "Unchanged": 2, "Rejected": 2}
+    assert uploads.counts(result.report) == {"Rows read": 5, "New": 0, "Updated": 1, "Unchanged": 2, "Rejected": 2, "Skipped": 0}
     assert result.report.updated_from_batches == [1]
     assert "1 rows would update records of earlier batches #1." in uploads.dry_run_notes(result.report)
     assert [b["batch_id"] for b in list_batches(engine)] == [1]

@@ -27,6 +27,7 @@ _YEAR_MONTH = re.compile(r"^(\d{4})[-/.](\d{1,2})$")
 _DAY_MONTH_NAME = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([a-z]+)\.?,?[\s\-]+(\d{4})$")
 _MONTH_NAME_DAY = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
 _MONTH_NAME_YEAR = re.compile(r"^([a-z]+)\.?,?\s+(\d{4})$")
+_YEAR_SPAN = re.compile(r"^(\d{4})\s*[-\u2013\u2014]\s*(\d{4})$")
 
 
 def slash_order_votes(values: list[str]) -> tuple[int, int]:
@@ -62,14 +63,54 @@ def _month_period(year: int, month: int) -> Period | None:
     return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def parse_period(value: str, dayfirst: bool = True) -> Period | None:
+def fiscal_year(year: int, fiscal_start: int = 1) -> Period | None:
+    """The fiscal year ``year`` as a period: with ``fiscal_start`` 10, FY2020 is 2019-10-01 to 2020-09-30."""
+    if year < 1900:
+        return None
+    if fiscal_start == 1:
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    return dt.date(year - 1, fiscal_start, 1), dt.date(year, fiscal_start, 1) - dt.timedelta(days=1)
+
+
+def month_number(value: str) -> int | None:
+    """A month given as a number (1-12), an English name or its abbreviation; None otherwise."""
+    text = value.strip().lower().rstrip(".")
+    if text.isdigit():
+        number = int(text)
+        return number if 1 <= number <= 12 else None
+    return MONTHS.get(text)
+
+
+def year_month(year: str, month: str, fiscal_start: int = 1) -> str | None:
+    """A year and month (from two columns) as 'YYYY-MM' text, the year read as a fiscal year
+    (with ``fiscal_start`` 10, FY2020 OCT is 2019-10); 'YYYY' when the month is empty; None if unreadable."""
+    text = year.strip()
+    if not _YEAR.match(text):
+        return None
+    if not month.strip():
+        return text
+    number = month_number(month)
+    if number is None:
+        return None
+    calendar_year = int(text) - (1 if fiscal_start > 1 and number >= fiscal_start else 0)
+    return f"{calendar_year:04d}-{number:02d}"
+
+
+def parse_period(value: str, dayfirst: bool = True, fiscal_start: int = 1) -> Period | None:
     """Parse one date or period; ``None`` when it is not a date.
 
-    The second item is the period's last day for a year or month, else None.
+    The second item is the period's last day for a year, a span of years
+    ("2009-2015") or a month, else None. Years (and spans) are fiscal years
+    when ``fiscal_start`` is not 1 (January).
     """
     text = value.strip().lower()
     if not text:
         return None
+    if fiscal_start != 1 and (match := _YEAR.match(text)):
+        return fiscal_year(int(match.group(1)), fiscal_start)
+    if match := _YEAR_SPAN.match(text):
+        first, last = fiscal_year(int(match.group(1)), fiscal_start), fiscal_year(int(match.group(2)), fiscal_start)
+        return (first[0], last[1]) if first and last and last[0] >= first[0] else None
     if match := _ISO.match(text) or _YMD_SLASH.match(text):
         day = _day(int(match.group(1)), int(match.group(2)), int(match.group(3)))
         return (day, None) if day else None

@@ -25,12 +25,13 @@ class FileInspection:
     dayfirst_guess: bool | None  # None when the date column has no slash dates
     kind: str = "text"
     notes: list[str] = field(default_factory=list)
+    header_row: int = 1  # the 1-based row of the file that holds the headers (detected or forced)
 
 
 def inspect(data: bytes, filename: str, max_bytes: int | None = None,
-            mapping: Mapping | None = None) -> FileInspection:
+            mapping: Mapping | None = None, header_row: int | None = None) -> FileInspection:
     """Read ``data`` and describe it; raises UnusableFile / MappingError like an import."""
-    raw = read_table(data, filename, max_bytes=max_bytes)
+    raw = read_table(data, filename, max_bytes=max_bytes, header_row=header_row)
     matched, unmatched = match_headers(raw.headers, mapping)
     samples: dict[str, list[str]] = {}
     for header in raw.headers:
@@ -45,5 +46,5 @@ def inspect(data: bytes, filename: str, max_bytes: int | None = None,
     return FileInspection(
         headers=list(raw.headers), matched=matched, unmatched=unmatched, samples=samples,
         encoding=raw.encoding, delimiter=DELIMITER_NAMES.get(raw.delimiter, raw.delimiter),
-        rows=raw.rows, dayfirst_guess=dayfirst, kind=raw.kind,
+        rows=raw.rows, dayfirst_guess=dayfirst, kind=raw.kind, header_row=raw.header_row,
     )

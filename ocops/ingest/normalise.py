@@ -25,10 +25,20 @@ import pyarrow.compute as pc
 from ocops.errors import UnusableFile
 from ocops.geo import CountryIndex
 from ocops.ingest.dates import dominant_dayfirst, parse_period
-from ocops.ingest.mapping import COORDINATES, Mapping, ignored_headers, match_headers, value_key
+from ocops.ingest.mapping import (
+    COORDINATES,
+    MONTH,
+    YEAR,
+    Mapping,
+    Matching,
+    ignored_headers,
+    is_code_header,
+    match_columns,
+)
 from ocops.ingest.numbers import parse_numbers, uses_decimal_comma
 from ocops.ingest.reader import DELIMITER_NAMES, PY_WHITESPACE, RawTable
 from ocops.ingest.report import RowError
+from ocops.ingest.shape import measure_columns, pseudo_date_headers, select_rows, translate, year_month_column
 from ocops.schema import COUNTS, FIELD_NAMES, MEASURES, REQUIRED
 from ocops.taxonomy import Taxonomy, normalise_unit
 
@@ -70,6 +80,14 @@ class Prepared:
     ignored_columns: list[str]
     matched: dict[str, str]
     detected: dict[str, Any] = field(default_factory=dict)
+    header_row: int = 1
+    columns_used: dict[str, dict[str, Any]] = field(default_factory=dict)  # field -> {"from", "how"}
+    skipped_by: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def skipped(self) -> int:
+        """Rows left out on purpose by the mapping (``where``, ``measures``, ``null``, ``duplicates: sum``)."""
+        return sum(self.skipped_by.values())
 
     @cached_property
     def frame(self) -> pd.DataFrame:
@@ -203,21 +221,30 @@ class _Errors:
         return table.sort_values(["row", "_order"], kind="stable").drop(columns="_order")
 
 
-def _translate(factor: Factor, translations: dict[str, str]) -> Factor:
-    """Apply a ``values`` mapping: exact match first, else case and spacing ignored."""
-    folded = {value_key(k): v for k, v in translations.items()}
-    out = [translations.get(v, folded.get(value_key(v), v)) for v in factor.uniques.tolist()]
-    return Factor.of(factor.spread([str(v).strip() for v in out]))
+def _translate(factor: Factor, translations: dict[str, str | None]) -> Factor:
+    """Apply a ``values`` mapping: exact match first, else case and spacing ignored, else ``"*"``
+    (a ``null`` translation has skipped its rows already)."""
+    out = [translate(v, translations) for v in factor.uniques.tolist()]
+    return Factor.of(factor.spread(["" if v is None else str(v).strip() for v in out]))
+
+
+def _arrow_strings(factor: Factor) -> pa.Array:
+    return factor.dictionary.take(pa.array(factor.codes))
 
 
 def _source_columns(
-    raw: RawTable, mapping: Mapping
+    raw: RawTable, mapping: Mapping, matching: Matching
 ) -> tuple[dict[str, Factor], dict[str, str], list[str], dict[str, Factor]]:
-    """Each field's source strings (column, constant or empty) after ``values``, factorised,
+    """Each field's source strings (column, constant, measures or empty) after ``values``, factorised,
     plus the untranslated strings of the fields that a ``values`` mapping translated."""
-    matched, unmatched = match_headers(raw.headers, mapping)
+    matched, unmatched = dict(matching.matched), list(matching.unmatched)
+    measured, indicator_constants = measure_columns(raw, mapping)
+    year_header, month_header = pseudo_date_headers(matching)
     has_coordinates = COORDINATES in matched
-    missing = [f for f in REQUIRED if f not in matched and f not in mapping.constants]
+    given = set(matched) | set(mapping.constants) | set(measured) | set(indicator_constants)
+    if year_header is not None:
+        given.add("date")
+    missing = [f for f in REQUIRED if f not in given]
     if missing:
         raise UnusableFile(
             f"No column for the required field(s) {', '.join(missing)}: the file's columns are "
@@ -228,13 +255,25 @@ def _source_columns(
     columns: dict[str, Factor] = {}
     originals: dict[str, Factor] = {}
     names = (*FIELD_NAMES, COORDINATES) if has_coordinates else FIELD_NAMES
+    pseudo: dict[str, Factor] = {}
+    for name, header in ((YEAR, year_header), (MONTH, month_header)):
+        factor = Factor.of(raw.column(header)) if header else Factor.constant("", n)
+        pseudo[name] = _translate(factor, mapping.values[name]) if mapping.values.get(name) else factor
     for name in names:
-        if name in mapping.constants:
+        if name in measured:
+            factor = Factor.of(measured[name])
+        elif name in mapping.constants:
             factor = Factor.constant(mapping.constants[name].strip(), n)
         elif name in matched:
             factor = Factor.of(raw.column(matched[name]))
+        elif name == "date" and year_header is not None:
+            factor = Factor.of(year_month_column(_arrow_strings(pseudo[YEAR]), _arrow_strings(pseudo[MONTH]),
+                                                 mapping.fiscal_year_start))
         else:
             factor = Factor.constant("", n)
+        if name in indicator_constants:
+            rows, values = indicator_constants[name]
+            factor = Factor.of(pc.if_else(pa.array(rows), values, _arrow_strings(factor)))
         translations = mapping.values.get(name)
         if translations:
             originals[name] = factor
@@ -262,10 +301,13 @@ def _clean_text(factor: Factor, verbatim: bool = False) -> pa.Array:
 class Normaliser:
     """One file's normalisation; :func:`normalise` is the entry point."""
 
-    def __init__(self, raw: RawTable, mapping: Mapping, countries: CountryIndex, taxonomy: Taxonomy) -> None:
+    def __init__(self, raw: RawTable, mapping: Mapping, countries: CountryIndex, taxonomy: Taxonomy,
+                 matching: Matching | None = None, rows: np.ndarray | None = None) -> None:
         self.raw, self.mapping, self.countries, self.taxonomy = raw, mapping, countries, taxonomy
-        self.factors, self.matched, self.unmatched, self.originals = _source_columns(raw, mapping)
-        self.rows = np.arange(1, raw.rows + 1)
+        self.matching = matching or match_columns(raw.headers, mapping)
+        self.factors, self.matched, self.unmatched, self.originals = _source_columns(raw, mapping, self.matching)
+        self.rows = np.arange(1, raw.rows + 1) if rows is None else rows
+        self.skipped_by: dict[str, int] = {}
         self.errors = _Errors(self.rows)
         self.out: dict[str, np.ndarray] = {}
         self.text: dict[str, Text] = {}  # per-row text form of each field, for keys and hashes
@@ -300,7 +342,7 @@ class Normaliser:
         def parse(factor: Factor) -> tuple[list[str | None], list[str | None], list[str | None]]:
             first, last, problems = [], [], []
             for value in factor.uniques.tolist():
-                period = parse_period(value, dayfirst) if value.strip() else None
+                period = parse_period(value, dayfirst, self.mapping.fiscal_year_start) if value.strip() else None
                 first.append(period[0].isoformat() if period else None)
                 last.append(period[1].isoformat() if period and period[1] else None)
                 problems.append(None if period or not value.strip() else f"'{value}' is not a date: {DATE_HELP}")
@@ -330,13 +372,35 @@ class Normaliser:
     def country(self) -> None:
         """Names, ISO2, ISO3 (and Kosovo) to ISO3 + canonical name; suggestions only when close."""
         factor = self.factors["country"]
-        found = factor.each(lambda v: self.countries.resolve(v) if v.strip() else None)
+        header = self.matched.get("country")
+        codes_only = header is not None and "country" not in self.mapping.constants and is_code_header(header)
+        translated = set()
+        if "country" in self.originals:
+            translations = self.mapping.values["country"]
+            translated = {v for v in self.originals["country"].uniques.tolist()
+                          if translate(v, translations) != v}
+            translated = {str(translate(v, translations)).strip() for v in translated}
+
+        def resolve(value: str) -> Any:
+            if not value.strip():
+                return None
+            if codes_only and value not in translated:
+                return self.countries.resolve_code(value)
+            return self.countries.resolve(value)
+
+        found = factor.each(resolve)
 
         def problem(value: str, country: Any) -> str | None:
             if country is not None:
                 return None
             if not value.strip():
                 return "country is required but empty"
+            if self.countries.is_aggregate(value):
+                return (f"'{value}' is a regional aggregate or not a country: map it to a country, or skip "
+                        f"such rows with \"values\": {{\"country\": {{\"{value}\": null}}}}")
+            if codes_only and value not in translated:
+                return (f"'{value}' is not an ISO 3166 country code: the column {header} holds codes, "
+                        "and regional or aggregate codes are not countries")
             hint = self.countries.suggest(value, cutoff=COUNTRY_SUGGESTION_CUTOFF)
             return f"unknown country '{value}'" + (f" (did you mean {' or '.join(hint)}?)" if hint else "")
 
@@ -464,8 +528,8 @@ class Normaliser:
         amount_text = [repr(x) for x in bits.view(np.float64).tolist()]
         self.text["seized_amount"] = Text(codes, amount_text, blank=~has_amount)
 
-    def keys(self) -> tuple[np.ndarray, np.ndarray]:
-        """(key, value_hash) per row: record_id, else a hash of the non-measure values and unmapped columns.
+    def keys(self) -> np.ndarray:
+        """The key per row: record_id, else a hash of the non-measure values and unmapped columns.
 
         A field translated by a ``values`` mapping also adds its untranslated
         value, so source categories the mapping merges ("Crimes Against
@@ -484,21 +548,74 @@ class Normaliser:
             header = "\x1e".join(["", *self.unmatched, *(f"values:{name}" for name in translated)])
             hashed = _row_digests([self.text[name] for name in KEY_FIELDS] + extra, header, len(keys), ~has_id)
             keys[~has_id] = ["h:" + h for h in hashed]
-        value_hash = np.array(_row_digests([self.text[name] for name in STORE_COLUMNS], "", len(keys)), dtype=object)
-        return keys, value_hash
+        return keys
 
-    def duplicates(self, keys: np.ndarray) -> None:
-        """Reject a key seen earlier in the file, naming the row that had it first."""
-        series = pd.Series(keys, dtype=object)
+    def value_hashes(self) -> np.ndarray:
+        """A hash of every stored value per row (a re-import with other values is an update)."""
+        total = len(self.rows)
+        return np.array(_row_digests([self.text[name] for name in STORE_COLUMNS], "", total), dtype=object)
+
+    def _reject_later(self, keys: np.ndarray, rows: np.ndarray, column: str) -> None:
+        """Reject the rows of ``rows`` whose key an earlier one of them had, naming that row."""
+        positions = np.flatnonzero(rows)
+        series = pd.Series(keys[positions], dtype=object)
         later = series.duplicated().to_numpy()
         if not later.any():
             return
-        first = series.drop_duplicates().reset_index().set_index(0)["index"] + 1
+        first = pd.Series(self.rows[positions]).groupby(series.to_numpy()).transform("first").to_numpy()
+        mask = np.zeros(len(keys), dtype=bool)
+        mask[positions[later]] = True
         messages = np.full(len(keys), None, dtype=object)
-        messages[later] = [f"duplicate of row {first[k]}" for k in keys[later]]
-        has_id = self.out["record_id"] != None  # noqa: E711
-        self.errors.add("record_id", self.factors["record_id"], later & has_id, messages)
-        self.errors.add("row", np.full(len(keys), "", dtype=object), later & ~has_id, messages)
+        messages[positions[later]] = [f"duplicate of row {r}" for r in first[later].tolist()]
+        source = self.factors["record_id"] if column == "record_id" else np.full(len(keys), "", dtype=object)
+        self.errors.add(column, source, mask, messages)
+
+    def duplicates(self, keys: np.ndarray) -> np.ndarray:
+        """Apply the ``duplicates`` rule among the rows that are otherwise valid; returns the rows
+        merged into an earlier one (``sum``). A repeated record_id is always rejected; with ``keep``
+        the 2nd, 3rd ... occurrence of a hashed key gets its occurrence number ("#2"), so a row that
+        occurs once keeps exactly its key."""
+        valid = ~self.errors.bad
+        has_id = (self.out["record_id"] != None).astype(bool)  # noqa: E711
+        self._reject_later(keys, valid & has_id, "record_id")
+        hashed = np.flatnonzero(valid & ~has_id)
+        merged = np.zeros(len(keys), dtype=bool)
+        if len(hashed) < 2:
+            return merged
+        series = pd.Series(keys[hashed], dtype=object)
+        if not series.duplicated().any():
+            return merged
+        if self.mapping.duplicates == "reject":
+            self._reject_later(keys, valid & ~has_id, "row")
+        elif self.mapping.duplicates == "keep":
+            occurrence = series.groupby(series.to_numpy()).cumcount().to_numpy() + 1
+            later = occurrence > 1
+            keys[hashed[later]] = [f"{k}#{o}" for k, o in zip(keys[hashed[later]], occurrence[later], strict=True)]
+        else:
+            self._sum(series, hashed, merged)
+        return merged
+
+    def _sum(self, series: pd.Series, hashed: np.ndarray, merged: np.ndarray) -> None:
+        """``duplicates: sum``: add the measures of repeated rows into the first; the others are merged away."""
+        groups = series.groupby(series.to_numpy(), sort=False)
+        first = groups.cumcount().to_numpy() == 0
+        merged[hashed[~first]] = True
+        group_ids = groups.ngroup().to_numpy()
+        heads = hashed[first]
+        head_of_group = np.empty(group_ids.max() + 1, dtype=np.int64)
+        head_of_group[group_ids[first]] = heads
+        for name in (*COUNTS, "seized_quantity", "seized_value_usd", "seized_amount"):
+            values = pd.Series(self.out[name][hashed].astype(float))
+            totals = values.groupby(group_ids).sum(min_count=1).to_numpy()
+            column = self.out[name].copy() if name in COUNTS else self.out[name].astype(float)
+            column[head_of_group] = totals.astype(np.int64) if name in COUNTS else totals
+            self.out[name] = column
+            if name in COUNTS:
+                self.text[name] = Text(None, np.array([str(v) for v in column.tolist()], dtype=object))
+            else:
+                blank = self.text[name].blank
+                texts = np.array([repr(x) if x == x else "" for x in column.tolist()], dtype=object)
+                self.text[name] = Text(None, texts, blank)
 
     def run(self) -> Prepared:
         """Every check, then the keys; returns the valid rows and every failure."""
@@ -508,9 +625,12 @@ class Normaliser:
         self.crime_area()
         self.numbers()
         self.units()
-        keys, value_hash = self.keys()
-        self.duplicates(keys)
-        keep = ~self.errors.bad
+        keys = self.keys()
+        merged = self.duplicates(keys)
+        value_hash = self.value_hashes()
+        if merged.any():
+            self.skipped_by["duplicates summed into an earlier row"] = int(merged.sum())
+        keep = ~self.errors.bad & ~merged
         everything = keep.all()
         columns = {name: self.out[name] if everything else self.out[name][keep] for name in STORE_COLUMNS}
         columns["row"] = self.rows[keep]
@@ -526,7 +646,35 @@ class Normaliser:
                     "kind": self.raw.kind, **self.detected}
         return Prepared(columns=columns, errors=row_errors, rows_read=self.raw.rows,
                         rejected=int(self.errors.bad.sum()), ignored_columns=ignored,
-                        matched=dict(self.matched), detected=detected)
+                        matched=dict(self.matched), detected=detected, header_row=self.raw.header_row,
+                        columns_used=self.columns_used(), skipped_by=dict(self.skipped_by))
+
+    def columns_used(self) -> dict[str, dict[str, Any]]:
+        """Field -> {"from": header or None, "how": mapping/name/synonym/words/constant/measures}, for
+        every field that received values, with the less precise columns passed over ("instead_of")."""
+        used: dict[str, dict[str, Any]] = {}
+        matching, mapping = self.matching, self.mapping
+        measures = mapping.measures
+        measured = {m.field for m in measures.fields.values()} if measures else set()
+        indicator_constants = {c for m in measures.fields.values() for c in m.constants} if measures else set()
+        year, month = pseudo_date_headers(matching)
+        for name in (*FIELD_NAMES, COORDINATES):
+            if name in measured:
+                entry: dict[str, Any] = {"from": matching.consumed[1], "how": "measures"}
+            elif name in mapping.constants:
+                entry = {"from": None, "how": "constant"}
+            elif name in indicator_constants:
+                entry = {"from": matching.consumed[0], "how": "measures"}
+            elif name in matching.matched:
+                entry = {"from": matching.matched[name], "how": matching.how.get(name, "mapping")}
+            elif name == "date" and year is not None:
+                entry = {"from": " + ".join(h for h in (year, month) if h), "how": matching.how.get(YEAR, "mapping")}
+            else:
+                continue
+            if matching.passed_over.get(name):
+                entry["instead_of"] = list(matching.passed_over[name])
+            used[name] = entry
+        return used
 
 
 def _row_digests(texts: list[Text], prefix: str, total: int, rows: np.ndarray | None = None) -> list[str]:
@@ -568,7 +716,13 @@ def _digests(joined: pa.Array | pa.ChunkedArray, prefix: str) -> list[str]:
 
 
 def normalise(raw: RawTable, mapping: Mapping, countries: CountryIndex, taxonomy: Taxonomy) -> Prepared:
-    """Validate and normalise every row of ``raw``; file-level problems raise UnusableFile."""
+    """Validate and normalise every row of ``raw`` the mapping keeps; file-level problems raise UnusableFile."""
     if raw.rows == 0:
         raise UnusableFile("The file has a header but no data rows: add at least one row.")
-    return Normaliser(raw, mapping, countries, taxonomy).run()
+    matching = match_columns(raw.headers, mapping)
+    selection = select_rows(raw, mapping, matching)
+    normaliser = Normaliser(selection.raw, mapping, countries, taxonomy, matching, selection.rows)
+    normaliser.skipped_by.update(selection.skipped_by)
+    prepared = normaliser.run()
+    prepared.rows_read = raw.rows
+    return prepared

@@ -48,6 +48,7 @@ class RawTable:
     delimiter: str = ","
     kind: str = "text"
     notes: list[str] = field(default_factory=list)
+    header_row: int = 1  # the 1-based row (line, or sheet row) of the file that holds the headers
     arrow: dict[str, pa.ChunkedArray] | None = field(default=None, repr=False)
     table: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -111,8 +112,12 @@ def _blank(data: bytes) -> bool:
     return not data.strip(_BLANK_BYTES)
 
 
-def read_table(data: bytes, filename: str, max_bytes: int | None = None) -> RawTable:
-    """Read a whole upload; raise :class:`UnusableFile` when nothing can be imported."""
+def read_table(data: bytes, filename: str, max_bytes: int | None = None, header_row: int | None = None) -> RawTable:
+    """Read a whole upload; raise :class:`UnusableFile` when nothing can be imported.
+
+    ``header_row`` (1-based) forces the row that holds the headers; without it,
+    title rows above the header (a title, a date, a blank line) are detected and skipped.
+    """
     check_size(data, filename, max_bytes)
     suffix = PurePath(filename).suffix.lower()
     if suffix not in EXCEL_SUFFIXES | TEXT_SUFFIXES:
@@ -123,15 +128,15 @@ def read_table(data: bytes, filename: str, max_bytes: int | None = None) -> RawT
         if data.startswith(magic):
             raise UnusableFile(f"{filename} is {what}, not a table ocops can read: upload {ACCEPTED}.")
     if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(data, filename)
+        return _read_xlsx(data, filename, header_row)
     if suffix in EXCEL_SUFFIXES:
         raise UnusableFile(f"{filename} is named .xlsx but is not an Excel workbook: save it again as .xlsx or .csv.")
     if data.isascii() and b"\x00" not in data:
         # What decode() would say, without building a second copy of a large file as text.
-        return _read_text(None, data, "utf-8", filename)
+        return _read_text(None, data, "utf-8", filename, header_row)
     text, encoding = decode(data, filename)
     utf8 = {"utf-8": data, "utf-8-sig": data[3:]}.get(encoding)
-    return _read_text(text, utf8, encoding, filename)
+    return _read_text(text, utf8, encoding, filename, header_row)
 
 
 def _looks_utf16(data: bytes) -> str | None:
@@ -209,16 +214,35 @@ def _score(rows: list[list[str]]) -> tuple[float, int]:
     return sum(len(r) == width for r in rows) / len(rows), width
 
 
+HEADER_SEARCH_ROWS = 30  # rows looked at for title rows above the header
+
+
+def detect_header(rows: list[list[str]]) -> int:
+    """Index of the header among ``rows``: the first row filled at least half as wide as the
+    widest of the first rows (title, date and blank rows above it are narrower), and not data."""
+    widths = [sum(1 for cell in row if str(cell).strip()) for row in rows[:HEADER_SEARCH_ROWS]]
+    if not widths:
+        return 0
+    needed = max(2, (max(widths) + 1) // 2)
+    for index, width in enumerate(widths):
+        cells = [str(c).strip() for c in rows[index] if str(c).strip()]
+        data_like = sum(1 for c in cells if _looks_like_data(c))
+        if width >= needed and data_like * 2 < len(cells):
+            return index
+    return 0
+
+
 def sniff_delimiter(text: str) -> str:
     """The delimiter among comma, semicolon, tab and pipe that best fits the first records.
 
     Each candidate parses the first 50 records with quote handling (so quoted
-    delimiters and newlines do not count); the one whose rows most often have
-    the header's width wins, then the widest. Comma when nothing splits.
+    delimiters and newlines do not count); the one whose rows (from the
+    detected header on) most often have the header's width wins, then the
+    widest. Comma when nothing splits.
     """
     sample = text[:100_000]
     truncated = len(text) > len(sample)
-    best, best_score = ",", (0.0, 1)
+    best, best_score = ",", (0.0, 0, 1)
     for delimiter in DELIMITERS:
         try:
             rows = list(itertools.islice(csv.reader(io.StringIO(sample), delimiter=delimiter), 51))
@@ -226,7 +250,10 @@ def sniff_delimiter(text: str) -> str:
             continue
         if truncated and len(rows) > 2:
             rows = rows[:-1]
-        score = _score(rows[:50])
+        rows = rows[:50]
+        header = detect_header(rows)
+        share, width = _score(rows[header:])
+        score = (share, -header, width)  # a header further down needs a better fit
         if score > best_score:
             best, best_score = delimiter, score
     return best
@@ -265,7 +292,38 @@ def _read_arrow(utf8: bytes, delimiter: str) -> pa.Table | None:
     return table.slice(0, table.num_rows - 1)
 
 
-def _read_text(text: str | None, utf8: bytes | None, encoding: str, filename: str) -> RawTable:
+def _title_lines(head: str, delimiter: str, header_row: int | None) -> int:
+    """How many lines above the header to skip: ``header_row`` - 1, else the detected title rows."""
+    if header_row is not None:
+        return header_row - 1
+    reader = csv.reader(io.StringIO(head), delimiter=delimiter)
+    rows: list[list[str]] = []
+    ends: list[int] = []
+    try:
+        for row in itertools.islice(reader, HEADER_SEARCH_ROWS):
+            rows.append(row)
+            ends.append(reader.line_num)
+    except csv.Error:
+        return 0
+    index = detect_header(rows)
+    return ends[index - 1] if index else 0
+
+
+def _skip_lines(value: str | bytes | None, lines: int) -> str | bytes | None:
+    """``value`` without its first ``lines`` lines."""
+    if value is None or not lines:
+        return value
+    newline = "\n" if isinstance(value, str) else b"\n"
+    position = -1
+    for _ in range(lines):
+        position = value.find(newline, position + 1)  # type: ignore[arg-type]
+        if position < 0:
+            return value[:0]
+    return value[position + 1:]
+
+
+def _read_text(text: str | None, utf8: bytes | None, encoding: str, filename: str,
+               header_row: int | None = None) -> RawTable:
     """Parse delimited text given as ``text`` or as UTF-8 bytes (an ASCII file), or both."""
     head = text[:100_001] if text is not None else (utf8 or b"")[:100_001].decode("ascii")
     printable = head[:20_000]
@@ -274,6 +332,18 @@ def _read_text(text: str | None, utf8: bytes | None, encoding: str, filename: st
     if has_nul or controls > max(3, len(printable) // 100):
         raise UnusableFile(f"{filename} holds binary data, not text: upload {ACCEPTED}.")
     delimiter = sniff_delimiter(head)
+    skip = _title_lines(head, delimiter, header_row)
+    if skip:
+        text, utf8 = _skip_lines(text, skip), _skip_lines(utf8, skip)  # type: ignore[assignment]
+        if not (text or utf8 or "").strip():
+            raise UnusableFile(f"{filename} has nothing below row {skip}: check the header row.")
+    found = _read_parsed(text, utf8, encoding, filename, delimiter)
+    found.header_row = skip + 1
+    return found
+
+
+def _read_parsed(text: str | None, utf8: bytes | None, encoding: str, filename: str, delimiter: str) -> RawTable:
+    """Parse delimited text whose first line is the header."""
     if utf8 is None and text is not None:
         utf8 = text.encode("utf-8")
     table = _read_arrow(utf8, delimiter) if utf8 is not None else None
@@ -307,7 +377,7 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(data: bytes, filename: str) -> RawTable:
+def _read_xlsx(data: bytes, filename: str, header_row: int | None = None) -> RawTable:
     try:
         from python_calamine import CalamineError, CalamineWorkbook
     except ImportError as exc:  # the installation is incomplete, not the workbook
@@ -318,19 +388,31 @@ def _read_xlsx(data: bytes, filename: str) -> RawTable:
         ) from exc
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=True)
+        sheet = workbook.get_sheet_by_index(0)
+        rows = sheet.to_python(skip_empty_area=True)
+        first_row = (sheet.start or (0, 0))[0] + 1  # the sheet row of rows[0]
     except (CalamineError, ValueError, OSError) as exc:
         raise UnusableFile(
             f"{filename} is a zip file but not a readable .xlsx workbook: "
             "save it again from Excel as .xlsx, or as .csv."
         ) from exc
-    cells = [[_cell(v).strip() for v in row] for row in rows]
-    cells = [row for row in cells if any(row)]
-    if not cells:
+    numbered = [(first_row + i, [_cell(v).strip() for v in row]) for i, row in enumerate(rows)]
+    numbered = [(n, row) for n, row in numbered if any(row)]
+    if not numbered:
         raise UnusableFile(f"{filename} has an empty first sheet: put the data with a header row on the first sheet.")
+    if header_row is not None:
+        numbered = [(n, row) for n, row in numbered if n >= header_row]
+        if not numbered or numbered[0][0] != header_row:
+            raise UnusableFile(f"{filename}: row {header_row} of the first sheet is empty, so it cannot be the "
+                               "header row: give the row that names the columns.")
+    else:
+        numbered = numbered[detect_header([row for _, row in numbered]):]
+    cells = [row for _, row in numbered]
     width = max(len(r) for r in cells)
     frame = pd.DataFrame([r + [""] * (width - len(r)) for r in cells], dtype=object)
-    return _finish(frame, filename, encoding="xlsx", delimiter="", kind="xlsx")
+    found = _finish(frame, filename, encoding="xlsx", delimiter="", kind="xlsx")
+    found.header_row = numbered[0][0]
+    return found
 
 
 def _looks_like_data(cell: str) -> bool:

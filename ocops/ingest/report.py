@@ -28,6 +28,10 @@ class ImportReport:
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    header_row: int = 1
+    columns: dict[str, dict[str, Any]] = field(default_factory=dict)  # field -> {"from": header, "how": ...}
+    skipped: int = 0
+    skipped_by: dict[str, int] = field(default_factory=dict)
     batch_id: int | None = None
     updated_from_batches: list[int] = field(default_factory=list)
     dry_run: bool = False
@@ -43,6 +47,7 @@ class ImportReport:
         """The report as plain JSON-ready data, contract keys first."""
         data = asdict(self)
         ordered = {k: data[k] for k in ("batch_id", "file", "rows_read", "imported", "updated",
-                                         "unchanged", "rejected", "errors", "ignored_columns")}
+                                         "unchanged", "rejected", "errors", "ignored_columns",
+                                         "header_row", "columns", "skipped", "skipped_by")}
         ordered.update({k: v for k, v in data.items() if k not in ordered})
         return ordered

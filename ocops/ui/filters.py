@@ -99,6 +99,15 @@ def _filter_from_widgets(context: Context) -> tuple[Filter, str]:
     return flt, period
 
 
+def keep_filters(context: Context) -> Context:
+    """On a page without the filters: keep their values for the next page (Streamlit forgets the
+    state of widgets a run does not draw); the context unchanged."""
+    for key in (REGION, COUNTRY, AREA, OPERATION, PERIOD, RANGE):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+    return context
+
+
 def sidebar_filters(context: Context) -> Context:
     """Apply a link if one was opened, draw the filters, write the URL; the context with the filter."""
     _apply_link(context)

@@ -18,6 +18,14 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+NO_SIDEBAR_FILTERS = frozenset({"upload"})  # url paths of pages the shared filters do not apply to
+
+
+def shows_filters(page: st.Page) -> bool:
+    """Whether the shared sidebar filters belong on ``page`` (not on Upload: they filter nothing there)."""
+    return page.url_path not in NO_SIDEBAR_FILTERS
+
+
 def page_exists(path: str) -> bool:
     """Whether a page file is present (the map and upload pages land separately)."""
     return (ROOT / path).is_file()

@@ -16,6 +16,7 @@ from ocops.errors import OcopsError
 from ocops.importer import import_bytes, list_batches, remove_batch
 from ocops.ingest.mapping import Mapping
 from ocops.presets import PresetInfo, presets_for, save_preset
+from ocops.ui import upload_shape as shape
 from ocops.ui.data import Context, clear_caches
 from ocops.ui.errors import show_error
 
@@ -60,15 +61,12 @@ def uploaded_file(context: Context) -> uploads.Upload | None:
     return upload
 
 
-def file_facts(upload: uploads.Upload) -> None:
-    """What was detected: encoding, delimiter, date order, rows."""
-    facts = upload.inspection
-    order = {True: "day first", False: "month first", None: "n/a"}[facts.dayfirst_guess]
-    cells = (("Encoding", facts.encoding, None), ("Delimiter", facts.delimiter or "none", "An Excel workbook has none"),
-             ("Date order", order, "n/a: no slash date like 03/04/2024 whose order is ambiguous"),
-             ("Rows", f"{facts.rows:,}", "Data rows, without the header"))
-    for column, (label, value, hint) in zip(st.columns(len(cells)), cells, strict=True):
-        column.metric(label, value, help=hint)
+def file_facts(context: Context, upload: uploads.Upload) -> uploads.Upload:
+    """What was detected (one line of small text) and the header row; the file as read from that row."""
+    facts = st.empty()
+    upload = shape.header_row(upload, context.settings.max_upload_bytes)
+    facts.caption(uploads.file_facts(upload))
+    return upload
 
 
 def _widget_state(upload: uploads.Upload, context: Context, mapping: Mapping) -> dict[str, Any]:
@@ -80,9 +78,11 @@ def _widget_state(upload: uploads.Upload, context: Context, mapping: Mapping) ->
         state[_key("const", upload, field)] = _option(field, value, context) or value
     for field, translations in mapping.values.items():
         for source, target in translations.items():
-            state[_key("val", upload, field, source)] = _option(field, target, context) or ""
+            state[_key("val", upload, field, source)] = (uploads.SKIP_VALUE if target is None
+                                                         else _option(field, target, context) or "")
     order = {None: "detected", True: "day-first", False: "month-first"}[mapping.dayfirst]
     state[_key("dayorder", upload)] = order
+    state.update(shape.preset_state(upload, mapping))
     return state
 
 
@@ -153,8 +153,8 @@ def _constants(context: Context, upload: uploads.Upload, choices: dict[str, str]
 
 
 def _values(context: Context, upload: uploads.Upload, choices: dict[str, str],
-            preset: Mapping) -> dict[str, dict[str, str]]:
-    values: dict[str, dict[str, str]] = {f: dict(m) for f, m in preset.values.items()}
+            preset: Mapping) -> dict[str, dict[str, str | None]]:
+    values: dict[str, dict[str, str | None]] = {f: dict(m) for f, m in preset.values.items()}
     for field in uploads.VALUE_FIELDS:
         header = next((h for h, c in choices.items() if c == field), None)
         if header is None:
@@ -164,14 +164,14 @@ def _values(context: Context, upload: uploads.Upload, choices: dict[str, str],
             continue
         st.subheader(f"Unknown {field.replace('_', ' ')} values")
         st.caption("Rows with these values are rejected unless you map them.")
-        options = ["", *uploads.value_options(field, context.vocabulary)]
+        options = ["", uploads.SKIP_VALUE, *uploads.value_options(field, context.vocabulary)]
         for item in unknown:
             hint = f" (closest: {', '.join(item.suggestions)})" if item.suggestions else ""
             rows = f"{item.rows:,} row" + ("" if item.rows == 1 else "s")
             chosen = st.selectbox(f"“{item.value}” · {rows}{hint}", options,
                                   key=_key("val", upload, field, item.value),
                                   format_func=lambda o: o or "(not mapped: rows rejected)")
-            values.setdefault(field, {})[item.value] = chosen
+            values.setdefault(field, {})[item.value] = None if chosen == uploads.SKIP_VALUE else chosen
     return values
 
 
@@ -186,23 +186,34 @@ def _day_order(upload: uploads.Upload) -> bool | None:
 
 
 def mapping_editor(context: Context, upload: uploads.Upload) -> Mapping | None:
-    """Column choices, constants, value mapping and date order; the mapping, or None while incomplete."""
+    """Column choices, rows, long format, constants, value mapping, dates and repeated rows;
+    the mapping, or None while incomplete."""
     preset = _preset_mapping(upload)
     choices = _column_choices(upload)
+    st.subheader("Rows and shape")
+    where = shape.row_filters(upload)
+    measures = shape.long_format(upload)
     constants = _constants(context, upload, choices, preset)
     values = _values(context, upload, choices, preset)
+    st.subheader("Dates and repeated rows")
     dayfirst = _day_order(upload)
+    fiscal = shape.fiscal_year(upload)
+    duplicates = shape.duplicates(upload)
     for field, headers in uploads.duplicate_targets(choices).items():
         st.warning(f"{', '.join(headers)} are all mapped to {field}: only {headers[0]} will be read.")
-    missing = uploads.missing_required(choices, constants)
+    missing = uploads.missing_required(choices, constants, measures)
     if missing:
         st.warning(f"Still needed: {', '.join(missing)}. Map a column to each, or give a value for every row.",
                    icon=":material/rule:")
         return None
-    mapping = uploads.build_mapping(upload.headers, choices, constants, values, dayfirst)
+    header_row = upload.inspection.header_row
+    mapping = uploads.build_mapping(upload.headers, choices, constants, values, dayfirst,
+                                    header_row=None if header_row == 1 else header_row, where=where,
+                                    measures=measures, fiscal_year_start=fiscal, duplicates=duplicates)
     with st.expander("Mapping JSON (for the command line: --mapping FILE)"):
         st.code(mapping.to_json(), language="json")
     _save_preset(context, upload, mapping)
+    shape.columns_table(upload, mapping)
     return mapping
 
 
@@ -232,10 +243,12 @@ def dry_run_section(context: Context, upload: uploads.Upload, mapping: Mapping, 
         st.caption("Run a dry run to see what an import would change; nothing is written.")
         return
     result: uploads.DryRun = stored[1]
-    for column, (label, value) in zip(st.columns(5), uploads.counts(result.report).items(), strict=True):
+    figures = uploads.counts(result.report)
+    for column, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
         column.metric(label, f"{value:,}")
     for note in uploads.dry_run_notes(result.report):
         st.info(note)
+    shape.skipped(result.report.skipped, uploads.skipped_frame(result.report))
     st.caption(f"First {len(result.preview)} rows as they would be stored")
     st.dataframe(result.preview, hide_index=True, key="upload_preview")
     if result.errors.empty:
