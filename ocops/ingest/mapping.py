@@ -222,7 +222,8 @@ class Mapping:
             raise MappingError(f"{origin}: 'values' must map a field to an object of source value -> value.")
         values = {k: _str_dict(v, f"{origin}: 'values.{k}'", nulls=True) for k, v in values_raw.items()}
         for where, names in (("columns", columns.values()), ("constants", constants), ("values", values)):
-            allowed = set(TARGETS) if where == "columns" else set(VALUE_TARGETS) if where == "values" else set(FIELD_NAMES)
+            allowed = (set(TARGETS) if where == "columns"
+                       else set(VALUE_TARGETS) if where == "values" else set(FIELD_NAMES))
             bad = sorted(set(names) - allowed)
             if bad:
                 extra = " (and, in 'columns', coordinates, year, month or ignore)" if where == "columns" else ""
@@ -235,7 +236,8 @@ class Mapping:
         header_row = data.get("header_row")
         if header_row is not None and (isinstance(header_row, bool) or not isinstance(header_row, int)
                                        or header_row < 1):
-            raise MappingError(f"{origin}: 'header_row' must be a row number, 1 or more (the row that holds the headers).")
+            raise MappingError(
+                f"{origin}: 'header_row' must be a row number, 1 or more (the row that holds the headers).")
         fiscal = data.get("fiscal_year_start", 1)
         if isinstance(fiscal, bool) or not isinstance(fiscal, int) or not 1 <= fiscal <= 12:
             raise MappingError(f"{origin}: 'fiscal_year_start' must be a month number from 1 to 12 (10 = October).")
@@ -332,7 +334,8 @@ def _measures(value: Any, origin: str) -> Measures | None:
     for indicator, entry in value["fields"].items():
         if isinstance(entry, str):
             entry = {"field": entry}
-        if not isinstance(entry, dict) or not isinstance(entry.get("field"), str) or set(entry) - {"field", "constants"}:
+        if (not isinstance(entry, dict) or not isinstance(entry.get("field"), str)
+                or set(entry) - {"field", "constants"}):
             raise MappingError(f"{where}: the entry of '{indicator}' must be a field name or "
                                "{\"field\": ..., \"constants\": {...}}.")
         constants = _str_dict(entry.get("constants", {}), f"{where}: constants of '{indicator}'")

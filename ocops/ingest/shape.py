@@ -72,7 +72,8 @@ def _skip_values(keep: np.ndarray, column: pa.ChunkedArray, dropped: Callable[[s
     drop = bad[codes]
     counts = np.bincount(codes[keep & drop], minlength=len(uniques))
     for index in np.flatnonzero(counts):
-        skipped_by[reason.format(uniques[index])] = skipped_by.get(reason.format(uniques[index]), 0) + int(counts[index])
+        label = reason.format(uniques[index])
+        skipped_by[label] = skipped_by.get(label, 0) + int(counts[index])
     keep &= ~drop
 
 
@@ -106,7 +107,9 @@ def select_rows(raw: RawTable, mapping: Mapping, matching: Matching) -> Selectio
     return Selection(kept, np.flatnonzero(keep) + 1, skipped_by)
 
 
-def measure_columns(raw: RawTable, mapping: Mapping) -> tuple[dict[str, pa.Array], dict[str, tuple[np.ndarray, pa.Array]]]:
+def measure_columns(
+    raw: RawTable, mapping: Mapping,
+) -> tuple[dict[str, pa.Array], dict[str, tuple[np.ndarray, pa.Array]]]:
     """Long format: per field, the value column on the rows whose indicator goes to that field
     (empty elsewhere); and per field given as an indicator's constant, (rows it covers, values)."""
     measures = mapping.measures
