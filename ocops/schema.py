@@ -48,6 +48,10 @@ FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 REQUIRED: tuple[str, ...] = tuple(f.name for f in FIELDS if f.required)
 COUNTS: tuple[str, ...] = ("arrests", "seizures", "victims_rescued")
+# The largest count a record may hold (README, "Bad input"): far above any real number of
+# arrests, seizures or victims in one country, and within PostgreSQL's INTEGER columns
+# (2,147,483,647) and SQLite's, so both stores keep exactly what was imported.
+MAX_COUNT = 1_000_000_000
 # Measures are left out of a row's hashed key (CONTRACT.md section 5).
 MEASURES: tuple[str, ...] = (*COUNTS, "seized_quantity", "seized_value_usd")
 TEXT_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind == "text")

@@ -1,0 +1,122 @@
+"""Hostile and absurd input (issue 17): each case once failed silently, crashed or corrupted.
+
+Counts beyond the documented bound, workbooks that expand without limit, dates
+far outside any plausible record, a frame copy that lost its types, exit codes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from ocops import cli
+
+PROJECT = Path(__file__).resolve().parent.parent
+HEADER = "operation,date,country,crime_area,arrests,seizures,victims_rescued\n"
+
+
+def run(capsys: pytest.CaptureFixture[str], store_url: str, *args: str) -> tuple[int, Any, str]:
+    """ocops in-process with every warning an error: (exit code, parsed stdout, stderr)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code = cli.main(["--db", store_url, *args])
+    out, err = capsys.readouterr()
+    return code, json.loads(out), err
+
+
+def stored_arrests(store_url: str) -> list[tuple[str, int]]:
+    """(operation, arrests) of every stored record."""
+    engine = sa.create_engine(store_url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(sa.text("SELECT operation, arrests FROM records ORDER BY operation"))]
+    finally:
+        engine.dispose()
+
+
+def too_large(name: str, value: str) -> str:
+    return f"{name} '{value}' is too large: a count must be at most 1,000,000,000"
+
+
+# --- 1. counts have a bound, the same on both stores ---------------------------------------
+
+def test_counts_beyond_the_bound_are_row_errors(store_url: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text(HEADER
+                    + "A,2018-01-01,France,Drugs,99999999999999999999,1,1\n"
+                    + "B,2018-01-01,France,Drugs,1,1e308,1\n"
+                    + "C,2018-01-01,France,Drugs,1,1,2147483648\n"
+                    + "D,2018-01-01,France,Drugs,1000000000,1,1\n"
+                    + "E,2018-01-01,France,Drugs,1000000001,0,0\n", encoding="utf-8")
+    code, report, err = run(capsys, store_url, "import", str(path))
+    assert (code, err) == (1, "")
+    assert report["errors"] == [
+        {"row": 1, "column": "arrests", "value": "99999999999999999999",
+         "message": too_large("arrests", "99999999999999999999")},
+        {"row": 2, "column": "seizures", "value": "1e308", "message": too_large("seizures", "1e308")},
+        {"row": 3, "column": "victims_rescued", "value": "2147483648",
+         "message": too_large("victims_rescued", "2147483648")},
+        {"row": 5, "column": "arrests", "value": "1000000001", "message": too_large("arrests", "1000000001")},
+    ]
+    assert stored_arrests(store_url) == [("D", 1_000_000_000)]
+
+
+def test_an_xlsx_count_of_1e308_is_a_row_error(store_url: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.strip().split(","))
+    sheet.append(["A", "2018-01-01", "France", "Drugs", 1e308, 1, 1])
+    sheet.append(["B", "2018-01-01", "France", "Drugs", 7, 1, 1])
+    path = tmp_path / "big.xlsx"
+    workbook.save(path)
+    code, report, err = run(capsys, store_url, "import", str(path))
+    assert (code, err) == (1, "")
+    assert report["errors"] == [{"row": 1, "column": "arrests", "value": "1e+308",
+                                 "message": too_large("arrests", "1e+308")}]
+    assert stored_arrests(store_url) == [("B", 7)]
+
+
+def test_a_huge_count_leaves_no_warning_on_stderr(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    path.write_text(HEADER + "A,2018-01-01,France,Drugs,1e20,1,1\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "ocops", "--db", f"sqlite:///{tmp_path / 'o.db'}",
+                             "import", str(path)], capture_output=True, text=True, cwd=PROJECT, timeout=120,
+                            check=False)
+    assert result.returncode == 1
+    assert result.stderr == ""
+    assert json.loads(result.stdout)["errors"][0]["message"] == too_large("arrests", "1e20")
+
+
+def test_remove_batch_with_an_absurd_id_exits_2(store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    for batch in ("99999999999999999999", "2147483648", "0"):
+        code, output, err = run(capsys, store_url, "remove-batch", batch)
+        message = f"There is no batch {batch}: list the batches with `python -m ocops batches`."
+        assert (code, output, err) == (2, {"error": message}, f"error: {message}\n")
+
+
+def test_demo_data_refuses_negative_rows_and_a_bad_path(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    message = "--rows -5 is negative: give the number of records to write, 0 or more."
+    assert cli.main(["demo-data", "--rows", "-5", "--out", str(tmp_path / "x.csv")]) == 2
+    assert capsys.readouterr() == (json.dumps({"error": message}) + "\n", f"error: {message}\n")
+    assert not (tmp_path / "x.csv").exists()
+
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    bad = tmp_path / "file" / "x.csv"
+    assert cli.main(["demo-data", "--rows", "10", "--out", str(bad)]) == 2
+    message = f"Cannot write {bad}: File exists. Choose a writable --out path."
+    assert capsys.readouterr() == (json.dumps({"error": message}) + "\n", f"error: {message}\n")
+    assert cli.main(["demo-data", "--rows", "10", "--out", str(tmp_path)]) == 2
+    message = f"Cannot write {tmp_path}: Is a directory. Choose a writable --out path."
+    assert capsys.readouterr() == (json.dumps({"error": message}) + "\n", f"error: {message}\n")
