@@ -16,9 +16,16 @@ from typing import Any
 
 import openpyxl
 import pytest
+import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
-from ocops import cli
+from ocops import cli, views
+from ocops.geo import CountryIndex
+from ocops.importer import Vocabulary, import_bytes
+from ocops.queries import make_filter
+from ocops.snapshot import cached_frame
+from ocops.taxonomy import Taxonomy
 
 PROJECT = Path(__file__).resolve().parent.parent
 HEADER = "operation,date,country,crime_area,arrests,seizures,victims_rescued\n"
@@ -120,3 +127,24 @@ def test_demo_data_refuses_negative_rows_and_a_bad_path(tmp_path: Path,
     assert cli.main(["demo-data", "--rows", "10", "--out", str(tmp_path)]) == 2
     message = f"Cannot write {tmp_path}: Is a directory. Choose a writable --out path."
     assert capsys.readouterr() == (json.dumps({"error": message}) + "\n", f"error: {message}\n")
+
+
+# --- 2. the Parquet copy of the frame keeps every column type ---------------------------------
+
+def test_the_frame_copy_round_trips_every_type(engine: Engine, vocabulary: Vocabulary, countries: CountryIndex,
+                                               taxonomy: Taxonomy, tmp_path: Path) -> None:
+    # No city and no lead agency anywhere (as with the Toronto presets): all-empty categoricals.
+    import_bytes(engine, (HEADER + "Op A,2019-03-01,France,Drugs,5,1,0\nOp B,2019-04-01,KEN,Wildlife,7,0,2\n").encode(),
+                 "plain.csv", vocabulary)
+    fresh = cached_frame(engine, None)
+    assert fresh["city"].isna().all() and fresh["lead_agency"].isna().all()
+    written = cached_frame(engine, tmp_path)
+    assert len(list(tmp_path.glob("*.parquet"))) == 1
+    copy = cached_frame(engine, tmp_path)  # read back from the Parquet copy
+    assert copy.dtypes.to_dict() == fresh.dtypes.to_dict() == written.dtypes.to_dict()
+    assert copy.attrs == {}
+    pd.testing.assert_frame_equal(copy, fresh)
+    flt = make_filter(countries, taxonomy)
+    table = views.operations_table(copy, flt, countries)
+    assert table[["operation", "lead_agencies", "arrests"]].values.tolist() == [["Op B", "", 7], ["Op A", "", 5]]
+    assert len(views.map_points(copy, flt, countries)) == 2
