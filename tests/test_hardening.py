@@ -8,24 +8,28 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import subprocess
 import sys
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import openpyxl
-import pytest
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ocops import cli, views
+from ocops.errors import UnusableFile
 from ocops.geo import CountryIndex
 from ocops.importer import Vocabulary, import_bytes
 from ocops.queries import make_filter
 from ocops.snapshot import cached_frame
 from ocops.taxonomy import Taxonomy
+from ocops.uploads import open_upload
 
 PROJECT = Path(__file__).resolve().parent.parent
 HEADER = "operation,date,country,crime_area,arrests,seizures,victims_rescued\n"
@@ -148,3 +152,105 @@ def test_the_frame_copy_round_trips_every_type(engine: Engine, vocabulary: Vocab
     table = views.operations_table(copy, flt, countries)
     assert table[["operation", "lead_agencies", "arrests"]].values.tolist() == [["Op B", "", 7], ["Op A", "", 5]]
     assert len(views.map_points(copy, flt, countries)) == 2
+
+
+# --- 3. a workbook may only expand so far ---------------------------------------------------
+
+_CONTENT_TYPES = (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+                  b'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+                  b'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
+                  b'"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.'
+                  b'main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxml'
+                  b'formats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+_RELS = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+         b'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+         b'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+_WORKBOOK = (b'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+             b'2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+             b'<sheet name="Data" sheetId="1" r:id="rId7"/></sheets></workbook>')
+_WORKBOOK_RELS = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                  b'package/2006/relationships"><Relationship Id="rId7" Type="http://schemas.openxmlformats.org/'
+                  b'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+_HEADER_ROW = (b'<row r="1">' + b"".join(
+    b'<c r="%s1" t="inlineStr"><is><t>%s</t></is></c>' % (column.encode(), name.encode())
+    for column, name in zip("ABCDEFG", HEADER.strip().split(","), strict=True)) + b"</row>")
+_GOOD_ROW = (b'<row r="2"><c r="A2" t="inlineStr"><is><t>Op A</t></is></c><c r="B2" t="inlineStr"><is><t>2018-01-01'
+             b'</t></is></c><c r="C2" t="inlineStr"><is><t>France</t></is></c><c r="D2" t="inlineStr"><is><t>Drugs'
+             b'</t></is></c><c r="E2"><v>3</v></c></row>')
+
+
+def workbook(sheet_rows: bytes, declared: int | None = None) -> bytes:
+    """An .xlsx written by hand: the header row, then ``sheet_rows`` (XML). With ``declared``, a
+    picture whose declared unpacked size is that many bytes (as a deflated run of zeros would be)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _RELS)
+        archive.writestr("xl/workbook.xml", _WORKBOOK)
+        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+        archive.writestr("xl/worksheets/sheet1.xml",
+                         b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+                         b'spreadsheetml/2006/main"><sheetData>' + _HEADER_ROW + sheet_rows
+                         + b"</sheetData></worksheet>")
+        if declared is not None:
+            archive.writestr("xl/media/image1.png", bytes(1000))
+    data = bytearray(out.getvalue())
+    if declared is not None:  # the central directory's "uncompressed size" of the last member
+        entry = data.rindex(b"PK\x01\x02")
+        data[entry + 24:entry + 28] = struct.pack("<I", declared)
+    return bytes(data)
+
+
+SAVE_AS = "split it into smaller files or save the sheet as .csv."
+TOO_MANY_ROWS = ("bomb.xlsx has more than 1,048,576 rows on its first sheet, more than Excel can hold: "
+                 f"it is damaged or was not written by Excel; {SAVE_AS}")
+TOO_MANY_CELLS = f"bomb.xlsx spans more than 10,000,000 cells on its first sheet, over what ocops reads from a workbook: {SAVE_AS}"
+
+
+@pytest.mark.parametrize("data, message", [
+    # one row numbered beyond Excel's last row
+    (workbook(b'<row r="1048577"><c r="A1048577"><v>1</v></c></row>'), TOO_MANY_ROWS),
+    # more row elements than Excel's rows, without row numbers
+    (workbook(b"<row><c><v>1</v></c></row>" * 1_048_576), TOO_MANY_ROWS),
+    # two cells whose used area is a sheet of 17 billion cells
+    (workbook(_GOOD_ROW + b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'), TOO_MANY_CELLS),
+    # 100,000 rows x 101 columns
+    (workbook(b'<row><c r="CW2"><v>1</v></c></row>' * 100_000), TOO_MANY_CELLS),
+    # more cells than the limit in one row
+    (workbook(b"<row>" + b"<c/>" * 10_000_001 + b"</row>"), TOO_MANY_CELLS),
+], ids=["row-number", "row-count", "far-cell", "wide-area", "cell-count"])
+def test_a_workbook_bomb_is_refused_before_it_is_read(store_url: str, tmp_path: Path, data: bytes, message: str,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    assert len(data) < 2_000_000
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(data)
+    code, output, err = run(capsys, store_url, "import", str(path))
+    assert (code, output["error"], err) == (2, message, f"error: {message}\n")
+    engine = sa.create_engine(store_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM batches")).scalar_one() == 0
+    engine.dispose()
+    with pytest.raises(UnusableFile) as refused:  # the upload page reads files the same way
+        open_upload(data, "bomb.xlsx", max_bytes=200 * 1024 * 1024)
+    assert str(refused.value) == message
+
+
+def test_a_workbook_that_unpacks_to_over_a_gigabyte_is_refused() -> None:
+    data = workbook(_GOOD_ROW, declared=1_000_000_001)
+    assert len(data) < 2_000_000
+    message = f"bomb.xlsx unpacks to 1,000 MB, over the 1,000 MB a workbook may expand to: {SAVE_AS}"
+    with pytest.raises(UnusableFile) as refused:
+        open_upload(data, "bomb.xlsx", max_bytes=None)
+    assert str(refused.value) == message
+
+
+def test_a_workbook_within_the_limits_still_imports(store_url: str, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "fine.xlsx"
+    path.write_bytes(workbook(_GOOD_ROW + b'<row r="3"><c r="A3" t="inlineStr"><is><t>Op B</t></is></c>'
+                              b'<c r="B3" t="inlineStr"><is><t>2018-02-01</t></is></c><c r="C3" t="inlineStr"><is>'
+                              b'<t>Peru</t></is></c><c r="D3" t="inlineStr"><is><t>Drugs</t></is></c>'
+                              b'<c r="E3"><v>4</v></c></row>', declared=1000))
+    code, report, err = run(capsys, store_url, "import", str(path))
+    assert (code, report["imported"], err) == (0, 2, "")
+    assert stored_arrests(store_url) == [("Op A", 3), ("Op B", 4)]

@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 from charset_normalizer import from_bytes
 
 from ocops.errors import UnusableFile
+from ocops.ingest.workbook import check_workbook
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx"}
@@ -308,6 +309,7 @@ def _cell(value: object) -> str:
 
 
 def _read_xlsx(data: bytes, filename: str) -> RawTable:
+    check_workbook(data, filename)  # before anything expands it
     try:
         from python_calamine import CalamineWorkbook
 
