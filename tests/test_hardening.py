@@ -22,10 +22,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ocops import cli, views
+from ocops import charts, cli, views
 from ocops.errors import UnusableFile
 from ocops.geo import CountryIndex
 from ocops.importer import Vocabulary, import_bytes
+from ocops.markup import chart_text, plain
 from ocops.queries import make_filter
 from ocops.snapshot import cached_frame
 from ocops.taxonomy import Taxonomy
@@ -254,3 +255,36 @@ def test_a_workbook_within_the_limits_still_imports(store_url: str, tmp_path: Pa
     code, report, err = run(capsys, store_url, "import", str(path))
     assert (code, report["imported"], err) == (0, 2, "")
     assert stored_arrests(store_url) == [("Op A", 3), ("Op B", 4)]
+
+
+# --- 4, 5. text from data, files and links is shown as text ----------------------------------
+
+J = "\u2060"  # the invisible word joiner that breaks a bare URL
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("[Session expired - sign in again](https://evil.example/x)",
+     f"\\[Session expired - sign in again\\](https{J}://evil.example/x)"),
+    ("![](http://host/x)", f"!\\[\\](http{J}://host/x)"),
+    ("Op $x^2$ <b>bold</b> **strong** _it_ ~~gone~~", "Op \\$x^2\\$ \\<b\\>bold\\</b\\> \\*\\*strong\\*\\* \\_it\\_ \\~\\~gone\\~\\~"),
+    ("see www.evil.example or me@evil.example &amp; \\[", f"see www{J}.evil.example or me{J}@evil.example \\&amp; \\\\\\["),
+    ("# Heading", "\\# Heading"),
+    ("1. first", "1\\. first"),
+    ("- item\n> quote", "\\- item \\> quote"),
+    ("crime_area is required but empty: Op A (2018), 50%", "crime_area is required but empty: Op A (2018), 50%"),
+])
+def test_plain_escapes_what_markdown_would_render(text: str, shown: str) -> None:
+    assert plain(text) == shown
+
+
+def test_chart_labels_show_html_as_text() -> None:
+    assert chart_text('<a href="http://x/">A</a> & <span style="font-size:80px">b</span>') == \
+        '&lt;a href="http://x/"&gt;A&lt;/a&gt; &amp; &lt;span style="font-size:80px"&gt;b&lt;/span&gt;'
+    periods = pd.DataFrame({"operation": ['<a href="http://x/">Op</a>', "Plain"],
+                            "crime_area": ["Drug trafficking", "<b>Area</b>"],
+                            "start": pd.to_datetime(["2018-01-01", "2018-02-01"]),
+                            "end": pd.to_datetime(["2018-01-31", "2018-02-28"]), "value": [3, 4]})
+    figure = charts.gantt(periods, "arrests")
+    assert [list(bar.y) for bar in figure.data] == [["Plain"], ['&lt;a href="http://x/"&gt;Op&lt;/a&gt;']]
+    assert [bar.name for bar in figure.data] == ["&lt;b&gt;Area&lt;/b&gt;", "Drug trafficking"]
+    assert list(figure.layout.yaxis.tickvals) == ['&lt;a href="http://x/"&gt;Op&lt;/a&gt;', "Plain"]

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from ocops.errors import OcopsError
+from ocops.markup import plain
 
 log = logging.getLogger("ocops.ui")
 GENERIC_MESSAGE = ("Something went wrong while drawing this page. Reload the page; if it happens again, "
@@ -18,7 +19,7 @@ GENERIC_MESSAGE = ("Something went wrong while drawing this page. Reload the pag
 def show_error(error: BaseException) -> None:
     """Show ``error`` as st.error: OcopsError by its message, anything else generically (no traceback)."""
     if isinstance(error, OcopsError):
-        st.error(str(error), icon=":material/error:")
+        st.error(plain(error), icon=":material/error:")  # it may quote a file name or value
     else:
         log.error("unexpected error in the dashboard", exc_info=error)
         st.error(GENERIC_MESSAGE, icon=":material/error:")

@@ -14,6 +14,7 @@ from dataclasses import replace
 import streamlit as st
 
 from ocops import links
+from ocops.markup import plain
 from ocops.queries import Filter
 from ocops.ui.data import Context, anchor_day
 
@@ -117,7 +118,7 @@ def sidebar_filters(context: Context) -> Context:
     state[WRITTEN] = params
     notices, for_params = state.get(NOTICES, ([], None))
     for notice in notices if for_params == params else []:
-        st.warning(notice, icon=":material/link_off:")
+        st.warning(plain(notice), icon=":material/link_off:")
     return replace(context, flt=flt, period=period)
 
 
