@@ -6,6 +6,7 @@ far outside any plausible record, a frame copy that lost its types, exit codes.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import struct
@@ -20,12 +21,15 @@ import openpyxl
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+import streamlit as st
 from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
 
 from ocops import charts, cli, views
 from ocops.errors import UnusableFile
 from ocops.geo import CountryIndex
 from ocops.importer import Vocabulary, import_bytes
+from ocops.links import filter_from_params
 from ocops.markup import chart_text, plain
 from ocops.queries import make_filter
 from ocops.snapshot import cached_frame
@@ -288,3 +292,103 @@ def test_chart_labels_show_html_as_text() -> None:
     assert [list(bar.y) for bar in figure.data] == [["Plain"], ['&lt;a href="http://x/"&gt;Op&lt;/a&gt;']]
     assert [bar.name for bar in figure.data] == ["&lt;b&gt;Area&lt;/b&gt;", "Drug trafficking"]
     assert list(figure.layout.yaxis.tickvals) == ['&lt;a href="http://x/"&gt;Op&lt;/a&gt;', "Plain"]
+
+
+# --- 7, 8. links and dates: until alone, a plausible range ----------------------------------
+
+def test_until_alone_is_an_until(countries: CountryIndex, taxonomy: Taxonomy) -> None:
+    flt, period, notices = filter_from_params({"until": "2018-05-03"}, countries, taxonomy, [], dt.date(2018, 12, 31))
+    assert (flt.since, flt.until, period, notices) == (None, dt.date(2018, 5, 3), "custom", [])
+
+
+@pytest.mark.parametrize("key, value", [("since", "1899-12-31"), ("until", "0001-01-01"), ("until", "2101-01-01")])
+def test_a_link_date_outside_the_range_is_a_notice(countries: CountryIndex, taxonomy: Taxonomy,
+                                                   key: str, value: str) -> None:
+    flt, period, notices = filter_from_params({key: value}, countries, taxonomy, [], dt.date(2018, 12, 31))
+    assert (flt.since, flt.until, period) == (dt.date(2018, 1, 1), dt.date(2018, 12, 31), "last-12-months")
+    assert notices == [f"Ignored {key}='{value}' in the link: dates must lie between 1900-01-01 and 2100-12-31."]
+
+
+def _dashboard(store_url: str, monkeypatch: pytest.MonkeyPatch, **params: str) -> AppTest:
+    monkeypatch.setenv("OCOPS_DATABASE_URL", store_url)
+    monkeypatch.setenv("OCOPS_LOAD_SAMPLE", "false")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(PROJECT / "dashboard.py"), default_timeout=30)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run(timeout=30)
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _query(at: AppTest, key: str) -> list[str]:
+    value = at.query_params.get(key, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+APP_ROWS = HEADER + "Op A,2018-03-01,France,Drugs,5,1,0\nOp B,2018-06-01,Peru,Drugs,7,0,2\n"
+
+
+def test_the_dashboard_applies_until_alone_as_an_until(engine: Engine, store_url: str, vocabulary: Vocabulary,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import_bytes(engine, APP_ROWS.encode(), "app.csv", vocabulary)
+    at = _dashboard(store_url, monkeypatch, until="2018-05-03")
+    assert at.sidebar.date_input(key="f_range").value == (dt.date(1900, 1, 1), dt.date(2018, 5, 3))
+    assert (_query(at, "since"), _query(at, "until")) == (["1900-01-01"], ["2018-05-03"])
+    assert at.metric[0].value == "1"  # Records: Op A only (Op B is after the until day)
+    st.cache_resource.clear()
+
+
+def test_links_and_stored_dates_outside_the_range_never_break_the_page(
+        engine: Engine, store_url: str, vocabulary: Vocabulary, monkeypatch: pytest.MonkeyPatch) -> None:
+    import_bytes(engine, APP_ROWS.encode(), "app.csv", vocabulary)
+    with engine.begin() as conn:  # a store written before the range was checked at import
+        conn.execute(sa.text("UPDATE records SET date = '0001-01-01', end_date = '0001-01-01' WHERE operation = 'Op A'"))
+        conn.execute(sa.text("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_version'"))
+    at = _dashboard(store_url, monkeypatch, since="1899-12-31")
+    assert [w.value for w in at.warning] == [
+        "Ignored since='1899-12-31' in the link: dates must lie between 1900-01-01 and 2100-12-31."]
+    at.sidebar.selectbox(key="f_period").set_value("custom").run(timeout=30)
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.sidebar.date_input(key="f_range").value == (dt.date(2017, 6, 2), dt.date(2018, 6, 1))
+    at = _dashboard(store_url, monkeypatch, period="all-time")
+    at.sidebar.selectbox(key="f_period").set_value("custom").run(timeout=30)
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.sidebar.date_input(key="f_range").value == (dt.date(1900, 1, 1), dt.date(2018, 6, 1))
+    st.cache_resource.clear()
+
+
+def test_dates_outside_the_range_are_row_errors(store_url: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "dates.csv"
+    path.write_text(HEADER + "A,2150-01-01,France,Drugs,1,0,0\nB,0001-01-01,France,Drugs,1,0,0\n"
+                    "C,1899-12-31,France,Drugs,1,0,0\nD,1900-01-01,France,Drugs,1,0,0\nE,2100-12-31,France,Drugs,1,0,0\n"
+                    "F,2018-06-01,France,Drugs,1,0,0\n", encoding="utf-8")
+    code, report, err = run(capsys, store_url, "import", str(path))
+    assert (code, err) == (1, "")
+    help_ = "is outside the dates ocops accepts (1900-01-01 to 2100-12-31): check the year"
+    assert report["errors"] == [
+        {"row": 1, "column": "date", "value": "2150-01-01", "message": f"'2150-01-01' {help_}"},
+        {"row": 2, "column": "date", "value": "0001-01-01", "message": f"'0001-01-01' {help_}"},
+        {"row": 3, "column": "date", "value": "1899-12-31", "message": f"'1899-12-31' {help_}"},
+    ]
+    assert [op for op, _ in stored_arrests(store_url)] == ["D", "E", "F"]
+
+
+def test_an_xlsx_date_of_1899_12_31_gets_a_plain_message(store_url: str, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.strip().split(","))
+    sheet.append(["A", dt.datetime(1899, 12, 31), "France", "Drugs", 1, 0, 0])  # Excel's day 0: read as a time
+    sheet.append(["B", dt.datetime(2018, 6, 1), "France", "Drugs", 2, 0, 0])
+    path = tmp_path / "old.xlsx"
+    workbook.save(path)
+    code, report, err = run(capsys, store_url, "import", str(path))
+    assert (code, err) == (1, "")
+    assert report["errors"] == [{
+        "row": 1, "column": "date", "value": "00:00:00",
+        "message": "'00:00:00' is a time without a date (a workbook shows a date before 1900-01-01, such as "
+                   "1899-12-31, this way): dates must lie between 1900-01-01 and 2100-12-31"}]
+    assert stored_arrests(store_url) == [("B", 2)]

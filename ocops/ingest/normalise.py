@@ -29,7 +29,7 @@ from ocops.ingest.mapping import COORDINATES, Mapping, ignored_headers, match_he
 from ocops.ingest.numbers import parse_numbers, uses_decimal_comma
 from ocops.ingest.reader import DELIMITER_NAMES, PY_WHITESPACE, RawTable
 from ocops.ingest.report import RowError
-from ocops.schema import COUNTS, FIELD_NAMES, MAX_COUNT, MEASURES, REQUIRED
+from ocops.schema import COUNTS, EARLIEST_DATE, FIELD_NAMES, LATEST_DATE, MAX_COUNT, MEASURES, REQUIRED
 from ocops.taxonomy import Taxonomy, normalise_unit
 
 STORE_COLUMNS: tuple[str, ...] = (
@@ -257,6 +257,17 @@ def _clean_text(factor: Factor, verbatim: bool = False) -> pa.Array:
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), text)
 
 
+_TIME_ONLY = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
+
+
+def _not_a_date(value: str) -> str:
+    """Why ``value`` is not a date; a bare time is what a workbook gives for a date before 1900."""
+    if _TIME_ONLY.fullmatch(value.strip()):
+        return (f"'{value}' is a time without a date (a workbook shows a date before 1900-01-01, "
+                f"such as 1899-12-31, this way): dates must lie between {EARLIEST_DATE} and {LATEST_DATE}")
+    return f"'{value}' is not a date: {DATE_HELP}"
+
+
 class Normaliser:
     """One file's normalisation; :func:`normalise` is the entry point."""
 
@@ -299,9 +310,15 @@ class Normaliser:
             first, last, problems = [], [], []
             for value in factor.uniques.tolist():
                 period = parse_period(value, dayfirst) if value.strip() else None
+                if period and not EARLIEST_DATE <= period[0] <= (period[1] or period[0]) <= LATEST_DATE:
+                    first.append(None)
+                    last.append(None)
+                    problems.append(f"'{value}' is outside the dates ocops accepts "
+                                    f"({EARLIEST_DATE} to {LATEST_DATE}): check the year")
+                    continue
                 first.append(period[0].isoformat() if period else None)
                 last.append(period[1].isoformat() if period and period[1] else None)
-                problems.append(None if period or not value.strip() else f"'{value}' is not a date: {DATE_HELP}")
+                problems.append(None if period or not value.strip() else _not_a_date(value))
             return first, last, problems
 
         s_first, s_last, s_bad = parse(starts)
