@@ -26,13 +26,14 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from ocops import charts, cli, views
-from ocops.errors import UnusableFile
+from ocops.errors import StoreError, UnusableFile
 from ocops.geo import CountryIndex
 from ocops.importer import Vocabulary, import_bytes
 from ocops.links import filter_from_params
 from ocops.markup import chart_text, plain
 from ocops.queries import make_filter
 from ocops.snapshot import cached_frame
+from ocops.store import data_version
 from ocops.taxonomy import Taxonomy
 from ocops.uploads import open_upload
 
@@ -392,3 +393,61 @@ def test_an_xlsx_date_of_1899_12_31_gets_a_plain_message(store_url: str, tmp_pat
         "message": "'00:00:00' is a time without a date (a workbook shows a date before 1900-01-01, such as "
                    "1899-12-31, this way): dates must lie between 1900-01-01 and 2100-12-31"}]
     assert stored_arrests(store_url) == [("B", 2)]
+
+
+# --- 9. a store that disappears: a plain message on the page, details in the server log ------
+
+STORE_DOWN = ("The database is not answering. Reload the page in a moment; if it keeps happening, tell the "
+              "administrator (the details are in the server log).")
+
+
+def _break_store(store_url: str) -> None:
+    """Make the store disappear under a running dashboard: its schema (PostgreSQL) or tables (SQLite) dropped."""
+    if store_url.startswith("sqlite"):
+        admin = sa.create_engine(store_url)
+        with admin.begin() as conn:
+            for (table,) in conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'table'")).all():
+                conn.execute(sa.text(f'DROP TABLE "{table}"'))
+        admin.dispose()
+        return
+    schema = store_url.rsplit("%3D", 1)[1]
+    admin = sa.create_engine(store_url.split("?")[0])
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))  # the fixture drops it again afterwards
+    admin.dispose()
+
+
+def test_a_store_that_disappears_shows_a_plain_message(engine: Engine, store_url: str, vocabulary: Vocabulary,
+                                                       monkeypatch: pytest.MonkeyPatch,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    import_bytes(engine, APP_ROWS.encode(), "app.csv", vocabulary)
+    at = _dashboard(store_url, monkeypatch)
+    assert at.metric[0].value == "2" and not at.error
+    _break_store(store_url)
+    with caplog.at_level("ERROR", logger="ocops.ui"):
+        at.run(timeout=30)
+    assert not at.exception, [e.message for e in at.exception]
+    assert [e.value for e in at.error] == [STORE_DOWN]
+    assert "the store failed: Cannot read the store" in caplog.text  # the details, for the administrator
+    st.cache_resource.clear()
+
+
+def test_a_store_that_cannot_be_opened_shows_a_plain_message(monkeypatch: pytest.MonkeyPatch,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("ERROR", logger="ocops.ui"):
+        at = _dashboard("postgresql://nobody@127.0.0.1:1/gone", monkeypatch)
+    assert [e.value for e in at.error] == [STORE_DOWN]
+    assert "Cannot open the store postgresql+psycopg://nobody@127.0.0.1:1/gone" in caplog.text
+    st.cache_resource.clear()
+
+
+def test_the_command_line_names_the_failure_without_a_docs_link(engine: Engine, store_url: str,
+                                                                 vocabulary: Vocabulary,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import_bytes(engine, APP_ROWS.encode(), "app.csv", vocabulary)
+    _break_store(store_url)
+    with pytest.raises(StoreError) as failed:
+        data_version(engine)
+    assert str(failed.value).startswith("Cannot read the store ")
+    assert "sqlalche.me" not in str(failed.value) and "\n" not in str(failed.value)
