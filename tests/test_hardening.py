@@ -451,3 +451,17 @@ def test_the_command_line_names_the_failure_without_a_docs_link(engine: Engine, 
         data_version(engine)
     assert str(failed.value).startswith("Cannot read the store ")
     assert "sqlalche.me" not in str(failed.value) and "\n" not in str(failed.value)
+
+
+# --- Lower: the upload limit reads the same on the command line and the page -----------------
+
+def test_the_upload_limit_reads_as_the_page_shows_it(store_url: str, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("OCOPS_MAX_UPLOAD_MB", "1")
+    path = tmp_path / "big.csv"
+    path.write_bytes((HEADER + "A,2018-01-01,France,Drugs,1,0,0\n").encode() + b"x" * (3 * 1024 * 1024 // 2))
+    code, output, err = run(capsys, store_url, "import", str(path))
+    message = ("big.csv is 1.5 MB, over the 1 MB limit: split it into smaller files or ask an administrator "
+               "to raise OCOPS_MAX_UPLOAD_MB.")
+    assert (code, output, err) == (2, {"error": message}, f"error: {message}\n")

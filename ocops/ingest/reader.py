@@ -75,8 +75,11 @@ class RawTable:
         return pa.chunked_array([pa.array(values, type=pa.string(), from_pandas=True)])
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1_000_000:.3g} MB"
+MIB = 1024 * 1024  # the settings' (and Streamlit's upload widget's) megabyte
+
+
+def _megabytes(size: int, unit: int = 1_000_000) -> str:
+    return f"{size / unit:.1f} MB" if size >= 100_000 else f"{size / unit:.3g} MB"
 
 
 # Leading bytes of formats people upload by mistake, with what to say.
@@ -96,8 +99,11 @@ MAGIC: tuple[tuple[bytes, str], ...] = (
 def check_size(data: bytes, filename: str, max_bytes: int | None) -> None:
     """Refuse a file over the limit before anything parses it."""
     if max_bytes is not None and len(data) > max_bytes:
+        # A limit set in whole megabytes (OCOPS_MAX_UPLOAD_MB) reads as the upload page shows it: "200 MB".
+        whole = max_bytes % MIB == 0
+        limit = f"{max_bytes // MIB} MB" if whole else _megabytes(max_bytes)
         raise UnusableFile(
-            f"{filename} is {_megabytes(len(data))}, over the {_megabytes(max_bytes)} limit: "
+            f"{filename} is {_megabytes(len(data), MIB if whole else 1_000_000)}, over the {limit} limit: "
             "split it into smaller files or ask an administrator to raise OCOPS_MAX_UPLOAD_MB."
         )
 
