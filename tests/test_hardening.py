@@ -465,3 +465,30 @@ def test_the_upload_limit_reads_as_the_page_shows_it(store_url: str, tmp_path: P
     message = ("big.csv is 1.5 MB, over the 1 MB limit: split it into smaller files or ask an administrator "
                "to raise OCOPS_MAX_UPLOAD_MB.")
     assert (code, output, err) == (2, {"error": message}, f"error: {message}\n")
+
+
+# --- Lower: free text is stored verbatim; keys and hashes stay those of the trimmed text -----
+
+def test_free_text_is_stored_verbatim(engine: Engine, vocabulary: Vocabulary, tmp_path: Path) -> None:
+    text = ('operation,date,country,crime_area,lead_agency,source,notes\n'
+            '  Op A ,2018-01-01,France,Drugs,"  Police  nationale ",  src  ,"  two  spaces\n  and a line  "\n'
+            'Op A,2018-01-01,France,Drugs,Gendarmerie,src,plain\n')
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["operation", "date", "country", "crime_area", "lead_agency", "source", "notes"])
+    sheet.append(["Op X", "2018-02-01", "Peru", "Drugs", "  PNP ", " ", "\tnote\t"])
+    data = io.BytesIO()
+    workbook.save(data)
+    for content, name in ((text.encode(), "free.csv"), (text.replace(",", ";").encode("cp1252"), "free_eu.csv"),
+                          (data.getvalue(), "free.xlsx")):
+        import_bytes(engine, content, name, vocabulary)
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(sa.text(
+            "SELECT operation, lead_agency, source, notes, key FROM records ORDER BY id"))]
+    assert [r[:4] for r in rows] == [
+        ("Op A", "  Police  nationale ", "  src  ", "  two  spaces\n  and a line  "),
+        ("Op A", "Gendarmerie", "src", "plain"),
+        ("Op X", "  PNP ", None, "\tnote\t"),
+    ]
+    # the second file (semicolons, cp1252) holds the same rows: same keys and value hashes, nothing new
+    assert len(rows) == 3

@@ -294,6 +294,12 @@ class Normaliser:
         for name in TEXT_FIELDS:
             factor = self.factors[name]
             self._set(name, factor, _clean_text(factor, verbatim=name in VERBATIM_FIELDS))
+            header = self.matched.get(name)
+            if name in VERBATIM_FIELDS and header in self.raw.untrimmed and name not in self.mapping.constants \
+                    and not self.mapping.values.get(name):
+                # stored as written, spaces at the edges included; the key and value hash keep the trimmed text
+                written = self.raw.untrimmed[header].to_numpy(zero_copy_only=False)
+                self.out[name] = np.where(self.out[name] == None, None, written)  # noqa: E711
         empty = (self.out["operation"] == None).astype(bool)  # noqa: E711
         self.errors.add("operation", self.factors["operation"], empty, "operation is required but empty")
 

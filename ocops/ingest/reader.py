@@ -51,6 +51,9 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
     arrow: dict[str, pa.ChunkedArray] | None = field(default=None, repr=False)
     table: pd.DataFrame | None = field(default=None, repr=False)
+    # The cells as written (spaces at the edges kept), only for the columns where trimming changed one:
+    # free text is stored verbatim, while keys and matching use the trimmed cells.
+    untrimmed: dict[str, pa.ChunkedArray] = field(default_factory=dict, repr=False)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -325,8 +328,8 @@ def _read_xlsx(data: bytes, filename: str) -> RawTable:
         raise UnusableFile(
             f"{filename} is a zip file but not a readable .xlsx workbook: save it again from Excel as .xlsx, or as .csv."
         ) from exc
-    cells = [[_cell(v).strip() for v in row] for row in rows]
-    cells = [row for row in cells if any(row)]
+    cells = [[_cell(v) for v in row] for row in rows]
+    cells = [row for row in cells if any(c.strip() for c in row)]
     if not cells:
         raise UnusableFile(f"{filename} has an empty first sheet: put the data with a header row on the first sheet.")
     width = max(len(r) for r in cells)
@@ -370,8 +373,11 @@ def _finish_arrow(table: pa.Table, filename: str, *, encoding: str, delimiter: s
     headers = [str(h).strip() for h in table.slice(0, 1).to_pylist()[0].values()] if table.num_rows else []
     unique = _header(headers, table.num_rows, filename)
     body = table.slice(1)
-    arrow = {name: _trimmed(body.column(i)) for i, name in enumerate(unique)}
-    return RawTable(headers=unique, encoding=encoding, delimiter=delimiter, kind="text", arrow=arrow)
+    written = dict(zip(unique, body.columns, strict=True))
+    arrow = {name: _trimmed(column) for name, column in written.items()}
+    untrimmed = {name: column for name, column in written.items() if arrow[name] is not column}
+    return RawTable(headers=unique, encoding=encoding, delimiter=delimiter, kind="text", arrow=arrow,
+                    untrimmed=untrimmed)
 
 
 _WHITESPACE_BYTES = np.array([c.isspace() for c in map(chr, range(128))] + [True] * 128)  # any non-ASCII byte: maybe
@@ -403,6 +409,11 @@ def _finish(frame: pd.DataFrame, filename: str, *, encoding: str, delimiter: str
     unique = _header(headers, len(frame), filename)
     frame = frame.iloc[1:].reset_index(drop=True)
     frame.columns = unique
+    untrimmed: dict[str, pa.ChunkedArray] = {}
     for column in frame.columns:
-        frame[column] = frame[column].astype(str).str.strip()
-    return RawTable(headers=unique, encoding=encoding, delimiter=delimiter, kind=kind, table=frame)
+        written = frame[column].astype(str)
+        frame[column] = written.str.strip()
+        if not frame[column].equals(written):
+            untrimmed[column] = pa.chunked_array([pa.array(written.to_numpy(dtype=object), type=pa.string())])
+    return RawTable(headers=unique, encoding=encoding, delimiter=delimiter, kind=kind, table=frame,
+                    untrimmed=untrimmed)
