@@ -53,6 +53,9 @@ COUNTS: tuple[str, ...] = ("arrests", "seizures", "victims_rescued")
 # arrests, seizures or victims in one country, and within PostgreSQL's INTEGER columns
 # (2,147,483,647) and SQLite's, so both stores keep exactly what was imported.
 MAX_COUNT = 1_000_000_000
+# The largest seized quantity or value (USD) of one record: ten times the world's yearly output, yet
+# small enough that the sums of millions of records stay finite (1e308 would print as "Infinity").
+MAX_AMOUNT = 1_000_000_000_000_000
 # The dates a record may carry (README, "Bad input"): a date outside is a typo (2150 for 2015), rejected
 # at import so that it can never move the dashboard's rolling periods; links outside it are ignored.
 EARLIEST_DATE, LATEST_DATE = dt.date(1900, 1, 1), dt.date(2100, 12, 31)

@@ -492,3 +492,21 @@ def test_free_text_is_stored_verbatim(engine: Engine, vocabulary: Vocabulary, tm
     ]
     # the second file (semicolons, cp1252) holds the same rows: same keys and value hashes, nothing new
     assert len(rows) == 3
+
+
+def test_quantities_and_values_beyond_the_bound_are_row_errors(store_url: str, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "amounts.csv"
+    path.write_text("operation,date,country,crime_area,seized_quantity,seized_unit,seized_value_usd\n"
+                    "A,2018-01-01,France,Drugs,1e308,kg,1\nB,2018-01-01,France,Drugs,1,kg,1e308\n"
+                    "C,2018-01-01,France,Drugs,1000000000000000,kg,1000000000000000\n", encoding="utf-8")
+    code, report, err = run(capsys, store_url, "import", str(path))
+    assert (code, err) == (1, "")
+    limit = "must be at most 1,000,000,000,000,000"
+    assert report["errors"] == [
+        {"row": 1, "column": "seized_quantity", "value": "1e308", "message": f"seized_quantity '1e308' is too large: it {limit}"},
+        {"row": 2, "column": "seized_value_usd", "value": "1e308", "message": f"seized_value_usd '1e308' is too large: it {limit}"},
+    ]
+    code, summary, err = run(capsys, store_url, "summary")
+    assert (code, err) == (0, "")
+    assert (summary["totals"]["seized_kg"], summary["totals"]["seized_value_usd"]) == (1e15, 1e15)

@@ -29,7 +29,7 @@ from ocops.ingest.mapping import COORDINATES, Mapping, ignored_headers, match_he
 from ocops.ingest.numbers import parse_numbers, uses_decimal_comma
 from ocops.ingest.reader import DELIMITER_NAMES, PY_WHITESPACE, RawTable
 from ocops.ingest.report import RowError
-from ocops.schema import COUNTS, EARLIEST_DATE, FIELD_NAMES, LATEST_DATE, MAX_COUNT, MEASURES, REQUIRED
+from ocops.schema import COUNTS, EARLIEST_DATE, FIELD_NAMES, LATEST_DATE, MAX_AMOUNT, MAX_COUNT, MEASURES, REQUIRED
 from ocops.taxonomy import Taxonomy, normalise_unit
 
 STORE_COLUMNS: tuple[str, ...] = (
@@ -389,11 +389,12 @@ class Normaliser:
         raw = factor.uniques.tolist()
         empty = np.array([not v.strip() for v in raw], dtype=bool)
         is_count = name in COUNTS
+        coordinate = name in ("latitude", "longitude")
         low, high = {"latitude": (-90.0, 90.0), "longitude": (-180.0, 180.0)}.get(
-            name, (0.0, float(MAX_COUNT) if is_count else None))
+            name, (0.0, float(MAX_COUNT if is_count else MAX_AMOUNT)))
         bad_number = np.isnan(numbers) & ~empty
         whole = np.isnan(numbers) | (numbers == np.floor(numbers))
-        out_of_range = (numbers < low) | ((numbers > high) if high is not None else False)
+        out_of_range = (numbers < low) | (numbers > high)
         messages = np.full(len(raw), None, dtype=object)
         for i in np.flatnonzero(bad_number | out_of_range | (is_count & ~whole)):
             value = raw[i]
@@ -401,9 +402,9 @@ class Normaliser:
                 messages[i] = f"{name} '{value}' is not a number"
             elif is_count and not whole[i]:
                 messages[i] = f"{name} '{value}' is not a whole number"
-            elif is_count and numbers[i] > high:
-                messages[i] = f"{name} '{value}' is too large: a count must be at most {MAX_COUNT:,}"
-            elif high is None or is_count:
+            elif not coordinate and numbers[i] > high:
+                messages[i] = f"{name} '{value}' is too large: {'a count' if is_count else 'it'} must be at most {high:,.0f}"
+            elif not coordinate:
                 messages[i] = f"{name} '{value}' is negative: it must be 0 or more"
             else:
                 messages[i] = f"{name} '{value}' is out of range: it must be between {low:g} and {high:g}"
