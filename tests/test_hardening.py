@@ -250,6 +250,16 @@ def test_a_workbook_that_unpacks_to_over_a_gigabyte_is_refused() -> None:
     assert str(refused.value) == message
 
 
+def test_an_empty_formatted_last_row_is_no_bomb(store_url: str, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    # 12 columns used, and Excel's last row written only for its height: the used area is 2 rows
+    path = tmp_path / "formatted.xlsx"
+    path.write_bytes(workbook(_GOOD_ROW.replace(b"</row>", b'<c r="L2"><v>9</v></c></row>')
+                              + b'<row r="1048576" ht="20" customHeight="1"/>'))
+    code, report, err = run(capsys, store_url, "import", str(path))
+    assert (code, report["imported"], err) == (0, 1, "")
+
+
 def test_a_workbook_within_the_limits_still_imports(store_url: str, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "fine.xlsx"

@@ -28,7 +28,9 @@ CHUNK = 4 << 20
 WORKBOOK, RELS = "xl/workbook.xml", "xl/_rels/workbook.xml.rels"
 SAVE_AS = "split it into smaller files or save the sheet as .csv"
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData[\s>/]")
-_ROW_NUMBER = re.compile(rb"row\s[^>]*?\br=\"(\d+)\"")  # starts with a literal: a fast scan
+# The number of a row that may hold cells (Excel writes an empty, formatted row as <row r="..." ... />);
+# the pattern starts with a literal, so the scan is fast.
+_ROW_NUMBER = re.compile(rb"row\s[^>]*?\br=\"(\d+)\"[^>]*(?<!/)>")
 _TAIL = 512  # bytes of a chunk kept for the next one, so a tag cut in two is still seen
 
 
