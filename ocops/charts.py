@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from ocops.markup import chart_text
 from ocops.views import MEASURE_LABELS, TOTAL
 
 PALETTE = ("#1f4e79", "#e07b39", "#3a9e6f", "#c0392b", "#8e6bbf", "#7f8c8d", "#d4a017", "#2c9fb0",
@@ -23,9 +24,9 @@ def stacked_bars(series: pd.DataFrame, measure: str, title: str = "") -> go.Figu
     Each bar's ``customdata`` is its stack name, so a click names the crime area or region."""
     figure = go.Figure()
     for index, (stack, part) in enumerate(series.groupby("stack", sort=True)):
-        figure.add_bar(x=part["period"], y=part["value"], name=str(stack), marker_color=_color(index),
+        figure.add_bar(x=part["period"], y=part["value"], name=chart_text(stack), marker_color=_color(index),
                        customdata=[str(stack)] * len(part),
-                       hovertemplate="%{x|%d %b %Y}<br>" + str(stack) + ": %{y:,}<extra></extra>")
+                       hovertemplate="%{x|%d %b %Y}<br>" + chart_text(stack) + ": %{y:,}<extra></extra>")
     figure.update_layout(barmode="stack", title=title or MEASURE_LABELS.get(measure, measure),
                          yaxis=dict(tickformat=",", title=MEASURE_LABELS.get(measure, measure)), **LAYOUT)
     return figure
@@ -44,7 +45,8 @@ def monthly_line(series: pd.DataFrame, measure: str) -> go.Figure:
 def horizontal_bars(table: pd.DataFrame, measure: str, title: str) -> go.Figure:
     """Bars of ``measure`` per ``key`` (e.g. ``views.totals_by``), largest on top."""
     ordered = table.sort_values(measure, ascending=True, kind="stable")
-    figure = go.Figure(go.Bar(x=ordered[measure], y=ordered["key"], orientation="h", marker_color=PALETTE[0],
+    figure = go.Figure(go.Bar(x=ordered[measure], y=[chart_text(k) for k in ordered["key"]], orientation="h",
+                              marker_color=PALETTE[0],
                               hovertemplate="%{y}: %{x:,}<extra></extra>"))
     layout = {**LAYOUT, "height": max(220, 40 + 28 * len(ordered))}
     figure.update_layout(title=title, xaxis=dict(tickformat=","), **layout)
@@ -54,10 +56,11 @@ def horizontal_bars(table: pd.DataFrame, measure: str, title: str) -> go.Figure:
 def gantt(periods: pd.DataFrame, measure: str) -> go.Figure:
     """Operation periods (``views.gantt``) as horizontal bars from start to end, coloured by crime area."""
     figure = go.Figure()
-    order = list(periods["operation"])
+    order = [chart_text(o) for o in periods["operation"]]
     for index, (area, part) in enumerate(periods.groupby("crime_area", sort=True)):
         spans = (part["end"] - part["start"]).dt.total_seconds() * 1000
-        figure.add_bar(base=part["start"], x=spans, y=part["operation"], orientation="h", name=str(area),
+        figure.add_bar(base=part["start"], x=spans, y=[chart_text(o) for o in part["operation"]], orientation="h",
+                       name=chart_text(area),
                        marker_color=_color(index), customdata=part["value"],
                        hovertemplate="%{y}<br>%{base|%d %b %Y}<br>" + MEASURE_LABELS.get(measure, measure)
                        + ": %{customdata:,}<extra></extra>")
@@ -74,7 +77,8 @@ def heatmap(table: pd.DataFrame, measure: str) -> go.Figure:
     """Region x crime area (``views.crosstab``) as a heatmap; the Total row and column are left out
     of the colours (they would dwarf the cells) and shown as text in the table instead."""
     cells = table.drop(index=TOTAL, columns=TOTAL, errors="ignore")
-    figure = go.Figure(go.Heatmap(z=cells.to_numpy(), x=list(cells.columns), y=list(cells.index),
+    figure = go.Figure(go.Heatmap(z=cells.to_numpy(), x=[chart_text(c) for c in cells.columns],
+                                  y=[chart_text(r) for r in cells.index],
                                   colorscale="Blues", texttemplate="%{z:,}", hoverongaps=False,
                                   hovertemplate="%{y} · %{x}: %{z:,}<extra></extra>"))
     layout = {**LAYOUT, "height": max(300, 80 + 45 * len(cells.index))}

@@ -22,6 +22,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
+from ocops.errors import OcopsError
 from ocops.schema import FIELD_NAMES
 
 REGIONS: tuple[str, ...] = (
@@ -466,8 +467,17 @@ def write_demo_csv(rows: int, out: Path, seed: int = 42, today: date | None = No
     else pandas. No generated text contains a comma, quote or newline, so no
     cell needs quoting.
     """
+    if rows < 0:
+        raise OcopsError(f"--rows {rows} is negative: give the number of records to write, 0 or more.")
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:  # the output path is checked before anything is generated
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return _write_demo_csv(rows, out, seed, today)
+    except OSError as exc:
+        raise OcopsError(f"Cannot write {out}: {exc.strerror or exc}. Choose a writable --out path.") from exc
+
+
+def _write_demo_csv(rows: int, out: Path, seed: int, today: date | None) -> int:
     header = ",".join(FIELD_NAMES) + "\n"
     try:
         import pyarrow as pa

@@ -34,6 +34,7 @@ from ocops.taxonomy import Taxonomy
 
 WRITE_COLUMNS: tuple[str, ...] = (*STORE_COLUMNS, "key", "value_hash", "batch_id")
 SAMPLE_BATCH = "sample"
+MAX_ID = 2_147_483_647  # the largest id an INTEGER column holds on PostgreSQL (and well within SQLite's)
 WRITE_CHUNK = 50_000  # rows turned into driver tuples at a time (bounds the memory of a large import)
 SQLITE_IMPORT_CACHE_KIB = 262_144  # page cache while importing: the key index stays in memory
 Progress = Callable[[float, str], None]
@@ -285,11 +286,14 @@ def remove_batch(engine: Engine, batch_id: int) -> Removal:
     disappears if the batch added it); a record a later batch changed again
     keeps the later values, and the removed layer simply leaves its history.
     """
+    missing = UnknownBatch(f"There is no batch {batch_id}: list the batches with `python -m ocops batches`.")
+    if not 0 < batch_id <= MAX_ID:
+        raise missing  # beyond what an id column holds: asking the store would fail, not answer
     with engine.begin() as conn:
         lock_for_writing(conn)
         row = conn.execute(sa.text("SELECT filename FROM batches WHERE id = :b"), {"b": batch_id}).first()
         if row is None:
-            raise UnknownBatch(f"There is no batch {batch_id}: list the batches with `python -m ocops batches`.")
+            raise missing
         params = {"b": batch_id}
         conn.execute(sa.text("DELETE FROM record_history WHERE batch_id = :b"), params)
         keys = [k for (k,) in conn.execute(sa.text("SELECT key FROM records WHERE batch_id = :b"), params)]

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ocops.geo import CountryIndex
 from ocops.queries import Filter
+from ocops.schema import EARLIEST_DATE, LATEST_DATE
 from ocops.taxonomy import Taxonomy
 
 PERIODS: dict[str, str] = {
@@ -69,10 +70,14 @@ def _values(params: Mapping[str, Sequence[str] | str], key: str) -> list[str]:
 
 def _parse_date(text: str, key: str, notices: list[str]) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         notices.append(f"Ignored {key}={text!r} in the link: dates are written YYYY-MM-DD.")
         return None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        notices.append(f"Ignored {key}={text!r} in the link: dates must lie between {EARLIEST_DATE} and {LATEST_DATE}.")
+        return None
+    return day
 
 
 def _split(values: list[str], lookup: Callable[[str], str | None]) -> tuple[list[str], list[str]]:

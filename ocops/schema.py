@@ -6,6 +6,7 @@ pages agree on spelling, order and meaning (CONTRACT.md section 1).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
@@ -48,6 +49,16 @@ FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in FIELDS)
 FIELDS_BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 REQUIRED: tuple[str, ...] = tuple(f.name for f in FIELDS if f.required)
 COUNTS: tuple[str, ...] = ("arrests", "seizures", "victims_rescued")
+# The largest count a record may hold (README, "Bad input"): far above any real number of
+# arrests, seizures or victims in one country, and within PostgreSQL's INTEGER columns
+# (2,147,483,647) and SQLite's, so both stores keep exactly what was imported.
+MAX_COUNT = 1_000_000_000
+# The largest seized quantity or value (USD) of one record: ten times the world's yearly output, yet
+# small enough that the sums of millions of records stay finite (1e308 would print as "Infinity").
+MAX_AMOUNT = 1_000_000_000_000_000
+# The dates a record may carry (README, "Bad input"): a date outside is a typo (2150 for 2015), rejected
+# at import so that it can never move the dashboard's rolling periods; links outside it are ignored.
+EARLIEST_DATE, LATEST_DATE = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
 # Measures are left out of a row's hashed key (CONTRACT.md section 5).
 MEASURES: tuple[str, ...] = (*COUNTS, "seized_quantity", "seized_value_usd")
 TEXT_FIELDS: tuple[str, ...] = tuple(f.name for f in FIELDS if f.kind == "text")

@@ -32,6 +32,7 @@ from ocops.queries import load_frame, read_frame, sqlite_file
 # copies written by older code are never read; tests/test_snapshot.py pins the schema.
 FORMAT_VERSION = 1
 META = sa.text("SELECT key, value FROM meta WHERE key IN ('data_version', 'store_id')")
+DTYPES = "ocops_dtypes"  # the frame's column types, kept in the copy (Parquet loses some of them)
 
 
 def _path(folder: Path, store_id: int, version: int) -> Path:
@@ -74,7 +75,9 @@ def _write(folder: Path, store_id: int, version: int, frame: pd.DataFrame) -> No
         # A unique name opened like any other file (mode 0666 less the umask), not mkstemp's 0600.
         temporary = folder / f".frame-{os.getpid()}-{secrets.token_hex(8)}.tmp"
         try:
-            frame.to_parquet(temporary, index=False)
+            typed = frame.copy(deep=False)
+            typed.attrs = {DTYPES: {name: _spec(dtype) for name, dtype in frame.dtypes.items()}}
+            typed.to_parquet(temporary, index=False)
             os.replace(temporary, _path(folder, store_id, version))
         finally:
             temporary.unlink(missing_ok=True)
@@ -85,6 +88,32 @@ def _write(folder: Path, store_id: int, version: int, frame: pd.DataFrame) -> No
         return  # a read-only or full disk only costs speed
 
 
+def _spec(dtype: object) -> str:
+    """A column type as text, with the type of a categorical's categories."""
+    if isinstance(dtype, pd.CategoricalDtype):
+        return f"category[{dtype.categories.dtype}]"
+    return str(dtype)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy read back with the column types the frame had (an all-empty categorical comes
+    back from Parquet as float64, seconds as milliseconds); ValueError for a copy without them."""
+    dtypes = frame.attrs.pop(DTYPES, None)
+    if not isinstance(dtypes, dict) or set(dtypes) != set(frame.columns):
+        raise ValueError("a frame copy without its column types")
+    for name, spec in dtypes.items():
+        column = frame[name]
+        if _spec(column.dtype) == spec:
+            continue
+        if spec.startswith("category["):
+            column = column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category")
+            categories = column.cat.categories.astype(spec.removeprefix("category[").removesuffix("]"))
+            frame[name] = column.cat.set_categories(categories)
+        else:
+            frame[name] = column.astype(spec)
+    return frame
+
+
 def cached_frame(engine: Engine, folder: Path | None) -> pd.DataFrame:
     """The store's frame at its current data version, from the local copy when there is one."""
     if folder is None:
@@ -93,7 +122,7 @@ def cached_frame(engine: Engine, folder: Path | None) -> pd.DataFrame:
     path = _path(folder, store_id, version)
     if path.exists():
         try:
-            return pd.read_parquet(path)
+            return _typed(pd.read_parquet(path))
         except (OSError, ValueError):
             path.unlink(missing_ok=True)
     store_id, version, frame = _read_consistent(engine)

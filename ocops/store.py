@@ -102,7 +102,8 @@ def data_version(engine: Engine) -> int:
         with engine.connect() as conn:
             value = conn.execute(sa.text("SELECT value FROM meta WHERE key = 'data_version'")).scalar()
     except SQLAlchemyError as exc:
-        raise StoreError(f"Cannot read the store {describe(engine)}: {exc}") from exc
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())  # no docs link, one line
+        raise StoreError(f"Cannot read the store {describe(engine)}: {reason}") from exc
     return int(value or 0)
 
 

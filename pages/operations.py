@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ocops import views
+from ocops.markup import plain
 from ocops.ui import components
 from ocops.ui.data import page_context, view
 from ocops.ui.downloads import record_downloads
@@ -25,7 +26,7 @@ if chosen:
     per_country, sources = view(context, "operation_detail", chosen, batches(context))
     left, right = st.columns([3, 2])
     with left:
-        st.markdown(f"**{chosen}: records per country**")
+        st.markdown(f"**{plain(chosen)}: records per country**")
         components.table(per_country, components.COUNTRY_COLUMNS)
     with right:
         st.markdown("**Source batches (files)**")

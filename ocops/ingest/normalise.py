@@ -39,7 +39,7 @@ from ocops.ingest.numbers import parse_numbers, uses_decimal_comma
 from ocops.ingest.reader import DELIMITER_NAMES, PY_WHITESPACE, RawTable
 from ocops.ingest.report import RowError
 from ocops.ingest.shape import measure_columns, pseudo_date_headers, select_rows, translate, year_month_column
-from ocops.schema import COUNTS, FIELD_NAMES, MEASURES, REQUIRED
+from ocops.schema import COUNTS, EARLIEST_DATE, FIELD_NAMES, LATEST_DATE, MAX_AMOUNT, MAX_COUNT, MEASURES, REQUIRED
 from ocops.taxonomy import Taxonomy, normalise_unit
 
 STORE_COLUMNS: tuple[str, ...] = (
@@ -298,6 +298,17 @@ def _clean_text(factor: Factor, verbatim: bool = False) -> pa.Array:
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), text)
 
 
+_TIME_ONLY = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
+
+
+def _not_a_date(value: str) -> str:
+    """Why ``value`` is not a date; a bare time is what a workbook gives for a date before 1900."""
+    if _TIME_ONLY.fullmatch(value.strip()):
+        return (f"'{value}' is a time without a date (a workbook shows a date before 1900-01-01, "
+                f"such as 1899-12-31, this way): dates must lie between {EARLIEST_DATE} and {LATEST_DATE}")
+    return f"'{value}' is not a date: {DATE_HELP}"
+
+
 class Normaliser:
     """One file's normalisation; :func:`normalise` is the entry point."""
 
@@ -327,6 +338,12 @@ class Normaliser:
         for name in TEXT_FIELDS:
             factor = self.factors[name]
             self._set(name, factor, _clean_text(factor, verbatim=name in VERBATIM_FIELDS))
+            header = self.matched.get(name)
+            if name in VERBATIM_FIELDS and header in self.raw.untrimmed and name not in self.mapping.constants \
+                    and not self.mapping.values.get(name):
+                # stored as written, spaces at the edges included; the key and value hash keep the trimmed text
+                written = self.raw.untrimmed[header].to_numpy(zero_copy_only=False)
+                self.out[name] = np.asarray(np.where(self.out[name] == None, None, written))  # noqa: E711
         empty = (self.out["operation"] == None).astype(bool)  # noqa: E711
         self.errors.add("operation", self.factors["operation"], empty, "operation is required but empty")
 
@@ -340,12 +357,20 @@ class Normaliser:
         self.detected["dayfirst"] = dayfirst
 
         def parse(factor: Factor) -> tuple[list[str | None], list[str | None], list[str | None]]:
-            first, last, problems = [], [], []
+            first: list[str | None] = []
+            last: list[str | None] = []
+            problems: list[str | None] = []
             for value in factor.uniques.tolist():
                 period = parse_period(value, dayfirst, self.mapping.fiscal_year_start) if value.strip() else None
+                if period and not EARLIEST_DATE <= period[0] <= (period[1] or period[0]) <= LATEST_DATE:
+                    first.append(None)
+                    last.append(None)
+                    problems.append(f"'{value}' is outside the dates ocops accepts "
+                                    f"({EARLIEST_DATE} to {LATEST_DATE}): check the year")
+                    continue
                 first.append(period[0].isoformat() if period else None)
                 last.append(period[1].isoformat() if period and period[1] else None)
-                problems.append(None if period or not value.strip() else f"'{value}' is not a date: {DATE_HELP}")
+                problems.append(None if period or not value.strip() else _not_a_date(value))
             return first, last, problems
 
         s_first, s_last, s_bad = parse(starts)
@@ -432,10 +457,12 @@ class Normaliser:
         raw = factor.uniques.tolist()
         empty = np.array([not v.strip() for v in raw], dtype=bool)
         is_count = name in COUNTS
-        low, high = {"latitude": (-90.0, 90.0), "longitude": (-180.0, 180.0)}.get(name, (0.0, None))
+        coordinate = name in ("latitude", "longitude")
+        low, high = {"latitude": (-90.0, 90.0), "longitude": (-180.0, 180.0)}.get(
+            name, (0.0, float(MAX_COUNT if is_count else MAX_AMOUNT)))
         bad_number = np.isnan(numbers) & ~empty
         whole = np.isnan(numbers) | (numbers == np.floor(numbers))
-        out_of_range = (numbers < low) | ((numbers > high) if high is not None else False)
+        out_of_range = (numbers < low) | (numbers > high)
         messages = np.full(len(raw), None, dtype=object)
         for i in np.flatnonzero(bad_number | out_of_range | (is_count & ~whole)):
             value = raw[i]
@@ -443,7 +470,10 @@ class Normaliser:
                 messages[i] = f"{name} '{value}' is not a number"
             elif is_count and not whole[i]:
                 messages[i] = f"{name} '{value}' is not a whole number"
-            elif high is None:
+            elif not coordinate and numbers[i] > high:
+                what = "a count" if is_count else "it"
+                messages[i] = f"{name} '{value}' is too large: {what} must be at most {high:,.0f}"
+            elif not coordinate:
                 messages[i] = f"{name} '{value}' is negative: it must be 0 or more"
             else:
                 messages[i] = f"{name} '{value}' is out of range: it must be between {low:g} and {high:g}"

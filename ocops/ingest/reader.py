@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 from charset_normalizer import from_bytes
 
 from ocops.errors import ConfigError, UnusableFile
+from ocops.ingest.workbook import check_workbook
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt"}
 EXCEL_SUFFIXES = {".xlsx"}
@@ -51,6 +52,9 @@ class RawTable:
     header_row: int = 1  # the 1-based row (line, or sheet row) of the file that holds the headers
     arrow: dict[str, pa.ChunkedArray] | None = field(default=None, repr=False)
     table: pd.DataFrame | None = field(default=None, repr=False)
+    # The cells as written (spaces at the edges kept), only for the columns where trimming changed one:
+    # free text is stored verbatim, while keys and matching use the trimmed cells.
+    untrimmed: dict[str, pa.ChunkedArray] = field(default_factory=dict, repr=False)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -75,8 +79,11 @@ class RawTable:
         return pa.chunked_array([pa.array(values, type=pa.string(), from_pandas=True)])
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1_000_000:.3g} MB"
+MIB = 1024 * 1024  # the settings' (and Streamlit's upload widget's) megabyte
+
+
+def _megabytes(size: int, unit: int = 1_000_000) -> str:
+    return f"{size / unit:.1f} MB" if size >= 100_000 else f"{size / unit:.3g} MB"
 
 
 # Leading bytes of formats people upload by mistake, with what to say.
@@ -96,8 +103,11 @@ MAGIC: tuple[tuple[bytes, str], ...] = (
 def check_size(data: bytes, filename: str, max_bytes: int | None) -> None:
     """Refuse a file over the limit before anything parses it."""
     if max_bytes is not None and len(data) > max_bytes:
+        # A limit set in whole megabytes (OCOPS_MAX_UPLOAD_MB) reads as the upload page shows it: "200 MB".
+        whole = max_bytes % MIB == 0
+        limit = f"{max_bytes // MIB} MB" if whole else _megabytes(max_bytes)
         raise UnusableFile(
-            f"{filename} is {_megabytes(len(data))}, over the {_megabytes(max_bytes)} limit: "
+            f"{filename} is {_megabytes(len(data), MIB if whole else 1_000_000)}, over the {limit} limit: "
             "split it into smaller files or ask an administrator to raise OCOPS_MAX_UPLOAD_MB."
         )
 
@@ -372,12 +382,13 @@ def _cell(value: object) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))  # larger ones keep their short form ('1e+308'), not 309 digits
     return str(value)
 
 
 def _read_xlsx(data: bytes, filename: str, header_row: int | None = None) -> RawTable:
+    check_workbook(data, filename)  # before anything expands it
     try:
         from python_calamine import CalamineError, CalamineWorkbook
     except ImportError as exc:  # the installation is incomplete, not the workbook
@@ -396,8 +407,9 @@ def _read_xlsx(data: bytes, filename: str, header_row: int | None = None) -> Raw
             f"{filename} is a zip file but not a readable .xlsx workbook: "
             "save it again from Excel as .xlsx, or as .csv."
         ) from exc
-    numbered = [(first_row + i, [_cell(v).strip() for v in row]) for i, row in enumerate(rows)]
-    numbered = [(n, row) for n, row in numbered if any(row)]
+    # cells as written (free text is stored verbatim; _finish trims for keys and matching)
+    numbered = [(first_row + i, [_cell(v) for v in row]) for i, row in enumerate(rows)]
+    numbered = [(n, row) for n, row in numbered if any(c.strip() for c in row)]
     if not numbered:
         raise UnusableFile(f"{filename} has an empty first sheet: put the data with a header row on the first sheet.")
     if header_row is not None:
@@ -406,7 +418,7 @@ def _read_xlsx(data: bytes, filename: str, header_row: int | None = None) -> Raw
             raise UnusableFile(f"{filename}: row {header_row} of the first sheet is empty, so it cannot be the "
                                "header row: give the row that names the columns.")
     else:
-        numbered = numbered[detect_header([row for _, row in numbered]):]
+        numbered = numbered[detect_header([[c.strip() for c in row] for _, row in numbered]):]
     cells = [row for _, row in numbered]
     width = max(len(r) for r in cells)
     frame = pd.DataFrame([r + [""] * (width - len(r)) for r in cells], dtype=object)
@@ -451,8 +463,11 @@ def _finish_arrow(table: pa.Table, filename: str, *, encoding: str, delimiter: s
     headers = [str(h).strip() for h in table.slice(0, 1).to_pylist()[0].values()] if table.num_rows else []
     unique = _header(headers, table.num_rows, filename)
     body = table.slice(1)
-    arrow = {name: _trimmed(body.column(i)) for i, name in enumerate(unique)}
-    return RawTable(headers=unique, encoding=encoding, delimiter=delimiter, kind="text", arrow=arrow)
+    written = dict(zip(unique, body.columns, strict=True))
+    arrow = {name: _trimmed(column) for name, column in written.items()}
+    untrimmed = {name: column for name, column in written.items() if arrow[name] is not column}
+    return RawTable(headers=unique, encoding=encoding, delimiter=delimiter, kind="text", arrow=arrow,
+                    untrimmed=untrimmed)
 
 
 _WHITESPACE_BYTES = np.array([c.isspace() for c in map(chr, range(128))] + [True] * 128)  # any non-ASCII byte: maybe
@@ -484,6 +499,11 @@ def _finish(frame: pd.DataFrame, filename: str, *, encoding: str, delimiter: str
     unique = _header(headers, len(frame), filename)
     frame = frame.iloc[1:].reset_index(drop=True)
     frame.columns = unique
+    untrimmed: dict[str, pa.ChunkedArray] = {}
     for column in frame.columns:
-        frame[column] = frame[column].astype(str).str.strip()
-    return RawTable(headers=unique, encoding=encoding, delimiter=delimiter, kind=kind, table=frame)
+        written = frame[column].astype(str)
+        frame[column] = written.str.strip()
+        if not frame[column].equals(written):
+            untrimmed[column] = pa.chunked_array([pa.array(written.to_numpy(dtype=object), type=pa.string())])
+    return RawTable(headers=unique, encoding=encoding, delimiter=delimiter, kind=kind, table=frame,
+                    untrimmed=untrimmed)

@@ -103,7 +103,8 @@ def select_rows(raw: RawTable, mapping: Mapping, matching: Matching) -> Selectio
     mask = pa.array(keep)
     arrow = {h: raw.column(h).filter(mask) for h in raw.headers}
     kept = RawTable(headers=list(raw.headers), encoding=raw.encoding, delimiter=raw.delimiter, kind=raw.kind,
-                    notes=list(raw.notes), header_row=raw.header_row, arrow=arrow)
+                    notes=list(raw.notes), header_row=raw.header_row, arrow=arrow,
+                    untrimmed={h: c.filter(mask) for h, c in raw.untrimmed.items()})
     return Selection(kept, np.flatnonzero(keep) + 1, skipped_by)
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from ocops import links, views
+from ocops.markup import plain
 from ocops.ui.data import Context
 from ocops.ui.filters import reset_filters
 from ocops.ui.navigation import page_exists
@@ -29,7 +30,7 @@ def require_data(context: Context) -> None:
             st.caption("Or import from the command line: `python -m ocops import FILE`.")
         st.stop()
     if context.selected().empty:
-        st.info(f"No records match these filters ({filter_line(context)}).", icon=":material/filter_alt_off:")
+        st.info(f"No records match these filters ({plain(filter_line(context))}).", icon=":material/filter_alt_off:")
         st.button("Reset filters", key="reset_empty", on_click=reset_filters, icon=":material/restart_alt:")
         st.stop()
 
@@ -43,7 +44,7 @@ def filter_line(context: Context) -> str:
 def caption(context: Context) -> None:
     """One line: the active filters and the time of the last import; plus the sample notice."""
     last = context.status.get("last_import") or "never"
-    st.caption(f"{filter_line(context)} · last import {last}")
+    st.caption(plain(f"{filter_line(context)} · last import {last}"))
     if context.status.get("sample_loaded"):
         st.info("Showing illustrative sample data, not real operation results. Remove the `sample` batch "
                 "once you upload your own files.", icon=":material/science:")

@@ -14,7 +14,9 @@ from dataclasses import replace
 import streamlit as st
 
 from ocops import links
+from ocops.markup import plain
 from ocops.queries import Filter
+from ocops.schema import EARLIEST_DATE, LATEST_DATE
 from ocops.ui.data import Context, anchor_day
 
 REGION, COUNTRY, AREA, OPERATION, PERIOD, RANGE = ("f_region", "f_country", "f_crime_area", "f_operation",
@@ -22,7 +24,7 @@ REGION, COUNTRY, AREA, OPERATION, PERIOD, RANGE = ("f_region", "f_country", "f_c
 WRITTEN = "_ocops_params"        # the query parameters of the current filter, as last written
 NOTICES = "_ocops_notices"       # (notices, params they belong to)
 LAST_RANGE = "_ocops_last_range"
-EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
+EARLIEST, LATEST = EARLIEST_DATE, LATEST_DATE  # the date widget offers the dates a record may carry
 
 
 def _url_params() -> dict[str, list[str]]:
@@ -39,7 +41,8 @@ def _set_widgets(flt: Filter, period: str) -> None:
     state[AREA], state[OPERATION] = list(flt.crime_areas), list(flt.operations)
     state[PERIOD] = period
     if period == links.CUSTOM:
-        state[RANGE] = tuple(d for d in (flt.since, flt.until) if d is not None)
+        since = flt.since or (EARLIEST if flt.until else None)  # "until" alone: everything up to that day
+        state[RANGE] = tuple(d for d in (since, flt.until) if d is not None)
 
 
 def reset_filters() -> None:
@@ -118,15 +121,16 @@ def sidebar_filters(context: Context) -> Context:
     flt, period = _filter_from_widgets(context)
     st.sidebar.caption(links.describe_period(flt, period))
     st.sidebar.button("Reset filters", on_click=reset_filters, icon=":material/restart_alt:")
-    state[LAST_RANGE] = tuple(d for d in (flt.since, flt.until) if d is not None) or \
+    last_range = tuple(d for d in (flt.since, flt.until) if d is not None) or \
         tuple(d for d in (_first_day(context), anchor_day(context)) if d is not None)
+    state[LAST_RANGE] = tuple(min(max(d, EARLIEST), LATEST) for d in last_range)  # a store may predate the range
     params = links.params_from_filter(flt, period)
     if _url_params() != params:
         st.query_params.from_dict(params)
     state[WRITTEN] = params
     notices, for_params = state.get(NOTICES, ([], None))
     for notice in notices if for_params == params else []:
-        st.warning(notice, icon=":material/link_off:")
+        st.warning(plain(notice), icon=":material/link_off:")
     return replace(context, flt=flt, period=period)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from ocops import uploads
+from ocops.markup import plain
 from ocops.ingest.mapping import Mapping, Measures, Where
 
 
@@ -67,8 +68,9 @@ def row_filters(upload: uploads.Upload) -> dict[str, Where]:
     ticked: dict[str, list[str]] = {}
     for column in columns:
         counts = uploads.value_counts(upload.raw, column)
-        ticked[column] = st.multiselect(f"Keep rows whose {column} is", list(counts), key=_key("where", upload, column),
-                                        format_func=_with_counts(counts), placeholder="Tick the values to keep")
+        ticked[column] = st.multiselect(f"Keep rows whose {plain(column)} is", list(counts),
+                                        key=_key("where", upload, column), format_func=_with_counts(counts),
+                                        placeholder="Tick the values to keep")
     return uploads.where_rules(ticked)
 
 
@@ -91,7 +93,7 @@ def long_format(upload: uploads.Upload) -> Measures | None:
     for name in counts:
         key = _key("meas", upload, name)
         st.session_state.setdefault(key, uploads.SKIP_INDICATOR)
-        targets[name] = st.selectbox(uploads.choice_label_with_count(name, counts), options, key=key)
+        targets[name] = st.selectbox(plain(uploads.choice_label_with_count(name, counts)), options, key=key)
         if targets[name] == "seized_quantity":
             left, right = st.columns(2)
             items[name] = (left.text_input("Seized item", key=_key("mitem", upload, name)),

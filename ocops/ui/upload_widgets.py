@@ -15,6 +15,7 @@ from ocops import uploads
 from ocops.errors import OcopsError
 from ocops.importer import import_bytes, list_batches, remove_batch
 from ocops.ingest.mapping import Mapping
+from ocops.markup import plain
 from ocops.presets import PresetInfo, presets_for, save_preset
 from ocops.ui import upload_shape as shape
 from ocops.ui.data import Context, clear_caches
@@ -34,7 +35,7 @@ def _key(kind: str, upload: uploads.Upload, *parts: str) -> str:
 def flash_messages() -> None:
     """Show (once) the outcome of the last import or removal."""
     for kind, text in st.session_state.pop(_FLASH, []):
-        (st.success if kind == "success" else st.warning)(text, icon=":material/task_alt:")
+        (st.success if kind == "success" else st.warning)(plain(text), icon=":material/task_alt:")
 
 
 def _flash(kind: str, text: str) -> None:
@@ -108,7 +109,7 @@ def preset_offers(context: Context, upload: uploads.Upload) -> None:
         return
     st.info(f"{len(offers)} saved mapping(s) fit this file's columns.", icon=":material/bookmark:")
     for preset in offers:
-        st.button(f"Apply preset “{preset.name}”", key=_key("apply", upload, preset.name),
+        st.button(f"Apply preset “{plain(preset.name)}”", key=_key("apply", upload, preset.name),
                   on_click=_apply_preset, args=(upload, context, preset))
 
 
@@ -128,10 +129,10 @@ def _column_choices(upload: uploads.Upload) -> dict[str, str]:
         key = _key("col", upload, header)
         st.session_state.setdefault(key, automatic[header])
         with grid[index % 3]:
-            choices[header] = st.selectbox(header, uploads.COLUMN_CHOICES, key=key,
+            choices[header] = st.selectbox(plain(header), uploads.COLUMN_CHOICES, key=key,
                                            format_func=uploads.choice_label)
             samples = upload.inspection.samples.get(header, [])
-            st.caption("e.g. " + ", ".join(s[:40] for s in samples) if samples else "(empty)")
+            st.caption("e.g. " + ", ".join(plain(s[:40]) for s in samples) if samples else "(empty)")
     return choices
 
 
@@ -168,7 +169,7 @@ def _values(context: Context, upload: uploads.Upload, choices: dict[str, str],
         for item in unknown:
             hint = f" (closest: {', '.join(item.suggestions)})" if item.suggestions else ""
             rows = f"{item.rows:,} row" + ("" if item.rows == 1 else "s")
-            chosen = st.selectbox(f"“{item.value}” · {rows}{hint}", options,
+            chosen = st.selectbox(f"“{plain(item.value)}” · {rows}{plain(hint)}", options,
                                   key=_key("val", upload, field, item.value),
                                   format_func=lambda o: o or "(not mapped: rows rejected)")
             values.setdefault(field, {})[item.value] = None if chosen == uploads.SKIP_VALUE else chosen
@@ -200,7 +201,7 @@ def mapping_editor(context: Context, upload: uploads.Upload) -> Mapping | None:
     fiscal = shape.fiscal_year(upload)
     duplicates = shape.duplicates(upload)
     for field, headers in uploads.duplicate_targets(choices).items():
-        st.warning(f"{', '.join(headers)} are all mapped to {field}: only {headers[0]} will be read.")
+        st.warning(plain(f"{', '.join(headers)} are all mapped to {field}: only {headers[0]} will be read."))
     missing = uploads.missing_required(choices, constants, measures)
     if missing:
         st.warning(f"Still needed: {', '.join(missing)}. Map a column to each, or give a value for every row.",
@@ -223,7 +224,7 @@ def _save_preset(context: Context, upload: uploads.Upload, mapping: Mapping) -> 
                            placeholder="e.g. Toronto arrests")
     if right.button("Save preset", key=_key("save_preset", upload)):
         saved = save_preset(context.engine, name, upload.headers, mapping)
-        st.success(f"Saved preset “{saved.name}”: it will be offered for files with these columns.")
+        st.success(f"Saved preset “{plain(saved.name)}”: it will be offered for files with these columns.")
 
 
 def import_mode() -> bool:
@@ -247,7 +248,7 @@ def dry_run_section(context: Context, upload: uploads.Upload, mapping: Mapping, 
     for column, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
         column.metric(label, f"{value:,}")
     for note in uploads.dry_run_notes(result.report):
-        st.info(note)
+        st.info(plain(note))
     shape.skipped(result.report.skipped, uploads.skipped_frame(result.report))
     st.caption(f"First {len(result.preview)} rows as they would be stored")
     st.dataframe(result.preview, hide_index=True, key="upload_preview")
@@ -265,18 +266,18 @@ def import_section(context: Context, upload: uploads.Upload, mapping: Mapping, a
     """The Import button: progress while it runs, then caches cleared and the outcome shown."""
     if not st.button("Import", key="upload_import", type="primary", icon=":material/upload:"):
         return
-    with st.status(f"Importing {upload.filename}…", expanded=True) as status:
+    with st.status(f"Importing {plain(upload.filename)}…", expanded=True) as status:
         bar = st.progress(0.0)
 
         def advance(fraction: float, message: str) -> None:
-            bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+            bar.progress(min(max(fraction, 0.0), 1.0), text=plain(message))
 
         report = import_bytes(
             context.engine, upload.data, upload.filename, context.vocabulary, mapping=mapping,
             user=context.settings.user, all_or_nothing=all_or_nothing,
             max_bytes=context.settings.max_upload_bytes,
             progress=advance)
-        status.update(label=f"Imported {upload.filename}", state="complete")
+        status.update(label=f"Imported {plain(upload.filename)}", state="complete")
     clear_caches()
     st.session_state.pop(_DRY, None)
     _flash("success" if report.batch_id is not None else "warning", uploads.import_message(report))
@@ -310,7 +311,8 @@ def history(context: Context) -> None:
                   on_click=lambda: st.session_state.update({_PENDING: chosen}))
         return
     batch = by_id[chosen]
-    st.warning(f"Remove batch #{chosen} ({batch['filename']})? Its {batch['current_records']:,} current records are "
+    st.warning(f"Remove batch #{chosen} ({plain(batch['filename'])})? "
+               f"Its {batch['current_records']:,} current records are "
                "deleted and any values it replaced come back. This cannot be undone.", icon=":material/warning:")
     left, right = st.columns(2)
     left.button("Yes, remove this batch", key="remove_confirm", type="primary", on_click=_confirm_removal,
