@@ -20,7 +20,7 @@ from ocops.importer import Vocabulary, import_bytes, import_path, remove_batch
 from ocops.store import MIGRATIONS_DIR, data_version, open_store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "core_operations.csv"
-TABLES = {"batches", "records", "record_history", "presets", "meta", "alembic_version"}
+TABLES = {"batches", "records", "record_history", "quantities", "record_batches", "presets", "meta", "alembic_version"}
 
 
 def _head() -> str:
@@ -37,12 +37,12 @@ def _revision(engine: Engine) -> str | None:
 
 
 def test_empty_store_is_migrated_to_head(engine: Engine) -> None:
-    assert _head() == "0001"
-    assert _revision(engine) == "0001"
+    assert _head() == "0002"
+    assert _revision(engine) == "0002"
     assert TABLES <= set(sa.inspect(engine).get_table_names())
     with engine.connect() as conn:
         meta = dict(conn.execute(sa.text("SELECT key, value FROM meta")).all())
-        assert meta["data_version"] == 0 and set(meta) == {"data_version", "store_id"}
+        assert meta["data_version"] == 0 and set(meta) == {"data_version", "store_id", "next_version"}
         assert 0 < meta["store_id"] < 2**31
 
 
@@ -50,9 +50,9 @@ def test_upgrading_twice_changes_nothing(store_url: str) -> None:
     first = open_store(store_url)
     second = open_store(store_url)
     try:
-        assert _revision(second) == "0001"
+        assert _revision(second) == "0002"
         with second.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM meta")).scalar() == 2
+            assert conn.execute(sa.text("SELECT count(*) FROM meta")).scalar() == 3
             assert conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar() == 1
         assert data_version(second) == 0
     finally:
@@ -81,9 +81,9 @@ def test_concurrent_start_up_on_a_fresh_store_all_succeed(store_url: str) -> Non
     assert versions == [0] * 8
     engine = open_store(store_url)
     try:
-        assert _revision(engine) == "0001"
+        assert _revision(engine) == "0002"
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM meta")).scalar() == 2
+            assert conn.execute(sa.text("SELECT count(*) FROM meta")).scalar() == 3
     finally:
         engine.dispose()
 

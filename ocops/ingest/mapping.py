@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ocops.errors import MappingError
+from ocops.ingest.quantities import QuantitySpec, parse_quantities, quantity_columns
 from ocops.schema import FIELD_NAMES
 
 # Normalised header -> field. Keys are produced by header_key().
@@ -88,15 +89,16 @@ class Mapping:
     constants: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     dayfirst: bool | None = None
+    quantities: list[QuantitySpec] = field(default_factory=list)
 
     @classmethod
     def from_data(cls, data: Any, origin: str = "the mapping") -> Mapping:
         """Build and validate a mapping from parsed JSON."""
         if not isinstance(data, dict):
             raise MappingError(f"{origin} must be a JSON object with 'columns', 'constants', 'values' or 'dayfirst'.")
-        unknown_keys = set(data) - {"columns", "constants", "values", "dayfirst"}
+        unknown_keys = set(data) - {"columns", "constants", "values", "dayfirst", "quantities"}
         if unknown_keys:
-            raise MappingError(f"{origin} has unknown keys {sorted(unknown_keys)}: use columns, constants, values, dayfirst.")
+            raise MappingError(f"{origin} has unknown keys {sorted(unknown_keys)}: use columns, constants, values, dayfirst, quantities.")
         columns = _str_dict(data.get("columns", {}), f"{origin}: 'columns'")
         constants = _str_dict(data.get("constants", {}), f"{origin}: 'constants'")
         values_raw = data.get("values", {})
@@ -114,7 +116,8 @@ class Mapping:
         dayfirst = data.get("dayfirst")
         if dayfirst is not None and not isinstance(dayfirst, bool):
             raise MappingError(f"{origin}: 'dayfirst' must be true or false.")
-        return cls(columns=columns, constants=constants, values=values, dayfirst=dayfirst)
+        return cls(columns=columns, constants=constants, values=values, dayfirst=dayfirst,
+                   quantities=parse_quantities(data.get("quantities"), origin))
 
     @classmethod
     def from_json(cls, text: str, origin: str = "the mapping") -> Mapping:
@@ -145,6 +148,8 @@ class Mapping:
             data["values"] = {k: dict(v) for k, v in self.values.items() if v}
         if self.dayfirst is not None:
             data["dayfirst"] = self.dayfirst
+        if self.quantities:
+            data["quantities"] = [q.to_data() for q in self.quantities]
         return data
 
     def to_json(self) -> str:
@@ -170,13 +175,14 @@ def match_headers(headers: list[str], mapping: Mapping | None = None) -> tuple[d
     """
     mapping = mapping or Mapping()
     matched: dict[str, str] = {}
-    missing = [h for h in mapping.columns if h not in headers]
+    missing = [h for h in (*mapping.columns, *quantity_columns(mapping.quantities)) if h not in headers]
     if missing:
         raise MappingError(
             f"The mapping names columns the file does not have: {', '.join(repr(h) for h in missing)}. "
             f"The file's columns are: {', '.join(headers)}."
         )
     explicit = {h: f for h, f in mapping.columns.items()}
+    explicit.update({h: "ignore" for h in quantity_columns(mapping.quantities) if h not in explicit})  # read as quantities
     for header in headers:
         target = explicit.get(header)
         if target and target != "ignore":

@@ -27,9 +27,11 @@ from ocops.geo import CountryIndex
 from ocops.ingest.dates import dominant_dayfirst, parse_period
 from ocops.ingest.mapping import COORDINATES, Mapping, ignored_headers, match_headers, value_key
 from ocops.ingest.numbers import parse_numbers, uses_decimal_comma
+from ocops.ingest.quantities import RowQuantities, normalise_quantities
 from ocops.ingest.reader import DELIMITER_NAMES, PY_WHITESPACE, RawTable
 from ocops.ingest.report import RowError
 from ocops.schema import COUNTS, FIELD_NAMES, MEASURES, REQUIRED
+from ocops.seized_items import SeizedItems, load_seized_items
 from ocops.taxonomy import Taxonomy, normalise_unit
 
 STORE_COLUMNS: tuple[str, ...] = (
@@ -69,6 +71,8 @@ class Prepared:
     ignored_columns: list[str]
     matched: dict[str, str]
     detected: dict[str, Any] = field(default_factory=dict)
+    quantities: dict[str, np.ndarray] = field(default_factory=dict)  # ocops.ingest.quantities.QUANTITY_COLUMNS
+    unknown_items: list[str] = field(default_factory=list)
 
     @cached_property
     def frame(self) -> pd.DataFrame:
@@ -260,8 +264,11 @@ def _clean_text(factor: Factor, verbatim: bool = False) -> pa.Array:
 class Normaliser:
     """One file's normalisation; :func:`normalise` is the entry point."""
 
-    def __init__(self, raw: RawTable, mapping: Mapping, countries: CountryIndex, taxonomy: Taxonomy) -> None:
+    def __init__(self, raw: RawTable, mapping: Mapping, countries: CountryIndex, taxonomy: Taxonomy,
+                 items: SeizedItems | None = None) -> None:
         self.raw, self.mapping, self.countries, self.taxonomy = raw, mapping, countries, taxonomy
+        self.items = items or load_seized_items()
+        self.quantities = RowQuantities({})
         self.factors, self.matched, self.unmatched, self.originals = _source_columns(raw, mapping)
         self.rows = np.arange(1, raw.rows + 1)
         self.errors = _Errors(self.rows)
@@ -478,10 +485,13 @@ class Normaliser:
             translated = sorted(name for name in self.originals if name not in MEASURES and name != "record_id")
             extra = [Text(None, self.raw.column(h).combine_chunks()) for h in self.unmatched]
             extra += [self.originals[name].text(self.originals[name].strings) for name in translated]
-            header = "\x1e".join(["", *self.unmatched, *(f"values:{name}" for name in translated)])
+            extra += self.quantities.key_texts
+            header = "\x1e".join(["", *self.unmatched, *(f"values:{name}" for name in translated),
+                                  *self.quantities.key_header])
             hashed = _row_digests([self.text[name] for name in KEY_FIELDS] + extra, header, len(keys), ~has_id)
             keys[~has_id] = ["h:" + h for h in hashed]
-        value_hash = np.array(_row_digests([self.text[name] for name in STORE_COLUMNS], "", len(keys)), dtype=object)
+        texts = [self.text[name] for name in STORE_COLUMNS] + self.quantities.hash_texts
+        value_hash = np.array(_row_digests(texts, "", len(keys)), dtype=object)
         return keys, value_hash
 
     def duplicates(self, keys: np.ndarray) -> None:
@@ -505,6 +515,7 @@ class Normaliser:
         self.crime_area()
         self.numbers()
         self.units()
+        self.quantities = normalise_quantities(self)
         keys, value_hash = self.keys()
         self.duplicates(keys)
         keep = ~self.errors.bad
@@ -522,7 +533,8 @@ class Normaliser:
                     "kind": self.raw.kind, **self.detected}
         return Prepared(columns=columns, errors=row_errors, rows_read=self.raw.rows,
                         rejected=int(self.errors.bad.sum()), ignored_columns=ignored,
-                        matched=dict(self.matched), detected=detected)
+                        matched=dict(self.matched), detected=detected, quantities=self.quantities.kept(keep),
+                        unknown_items=self.quantities.unknown_items(keep, self.items.resolve))
 
 
 def _row_digests(texts: list[Text], prefix: str, total: int, rows: np.ndarray | None = None) -> list[str]:
@@ -563,8 +575,9 @@ def _digests(joined: pa.Array | pa.ChunkedArray, prefix: str) -> list[str]:
     return digests
 
 
-def normalise(raw: RawTable, mapping: Mapping, countries: CountryIndex, taxonomy: Taxonomy) -> Prepared:
+def normalise(raw: RawTable, mapping: Mapping, countries: CountryIndex, taxonomy: Taxonomy,
+              items: SeizedItems | None = None) -> Prepared:
     """Validate and normalise every row of ``raw``; file-level problems raise UnusableFile."""
     if raw.rows == 0:
         raise UnusableFile("The file has a header but no data rows: add at least one row.")
-    return Normaliser(raw, mapping, countries, taxonomy).run()
+    return Normaliser(raw, mapping, countries, taxonomy, items).run()
