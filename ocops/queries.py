@@ -623,7 +623,7 @@ def records(
     lists = [by_version.get(int(v), []) for v in frame["version"]]
     for name, source in SEIZED_FIELDS.items():
         if name in columns:
-            frame[name] = [q[0][source] if q else None for q in lists]
+            frame[name] = pd.Series([q[0][source] if q else None for q in lists], index=frame.index, dtype=object)
     if "region" in columns:
         frame["region"] = [countries.region_of(c) for c in frame["country"]] if len(frame) else []
     result = frame[list(columns)].copy()

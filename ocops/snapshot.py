@@ -18,13 +18,18 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ocops.queries import load_frame, read_frame, sqlite_file
+from ocops.queries import attach_quantities, load_frame, quantities_of, read_frame, sqlite_file
 
 META = sa.text("SELECT key, value FROM meta WHERE key IN ('data_version', 'store_id')")
 
 
 def _path(folder: Path, store_id: int, version: int) -> Path:
     return folder / f"frame-{store_id}-{version}.parquet"
+
+
+def _quantities_path(folder: Path, store_id: int, version: int) -> Path:
+    """The per-quantity companion of a copy (``ocops.queries.Quantities``), written first."""
+    return folder / f"quantities-{store_id}-{version}.parquet"
 
 
 def _identity(engine: Engine) -> tuple[int, int]:
@@ -60,13 +65,20 @@ def _write(folder: Path, store_id: int, version: int, frame: pd.DataFrame) -> No
         return  # nothing worth a copy, and empty columns would lose their types
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        os.close(handle)
-        frame.to_parquet(temporary, index=False)
-        os.replace(temporary, _path(folder, store_id, version))
-        for old in folder.glob(f"frame-{store_id}-*.parquet"):
-            if old.name != _path(folder, store_id, version).name:
-                old.unlink(missing_ok=True)
+        plain = frame.copy(deep=False)
+        plain.attrs = {}  # the quantities go to their own file
+        parts = ((quantities_of(frame).table, _quantities_path(folder, store_id, version)),
+                 (plain, _path(folder, store_id, version)))
+        for part, path in parts:
+            handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            os.close(handle)
+            part.to_parquet(temporary, index=False)
+            os.replace(temporary, path)
+        keep = {path.name for _part, path in parts}
+        for pattern in (f"frame-{store_id}-*.parquet", f"quantities-{store_id}-*.parquet"):
+            for old in folder.glob(pattern):
+                if old.name not in keep:
+                    old.unlink(missing_ok=True)
     except OSError:
         return  # a read-only or full disk only costs speed
 
@@ -76,12 +88,13 @@ def cached_frame(engine: Engine, folder: Path | None) -> pd.DataFrame:
     if folder is None:
         return _read_consistent(engine)[2]
     store_id, version = _identity(engine)
-    path = _path(folder, store_id, version)
-    if path.exists():
+    path, quantities = _path(folder, store_id, version), _quantities_path(folder, store_id, version)
+    if path.exists() and quantities.exists():
         try:
-            return pd.read_parquet(path)
+            return attach_quantities(pd.read_parquet(path), pd.read_parquet(quantities))
         except (OSError, ValueError):
             path.unlink(missing_ok=True)
+            quantities.unlink(missing_ok=True)
     store_id, version, frame = _read_consistent(engine)
     _write(folder, store_id, version, frame)
     return frame
