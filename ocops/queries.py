@@ -586,6 +586,7 @@ def summary(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, by: str |
 SEIZED_FIELDS = {"seized_item": "item", "seized_quantity": "quantity", "seized_unit": "unit",
                  "seized_value_usd": "value_usd"}  # contract field -> quantity column
 EXPORT_QUANTITY = ("item", "item_group", "quantity", "unit", "kind", "amount", "value_usd")
+RECORD_COLUMNS: tuple[str, ...] = (*EXPORT_COLUMNS, "quantities")
 
 
 def records(
@@ -593,13 +594,13 @@ def records(
     flt: Filter,
     countries: CountryIndex,
     limit: int | None = None,
-    columns: Sequence[str] = EXPORT_COLUMNS,
+    columns: Sequence[str] = RECORD_COLUMNS,
 ) -> pd.DataFrame:
     """The filtered records with every contract field plus region and batch_id, newest first,
-    and a last column ``quantities``: every seized quantity of the record (a list of dicts with
+    and ``quantities``: every seized quantity of the record (a list of dicts with
     EXPORT_QUANTITY keys, in order); the ``seized_*`` fields hold the first one."""
     table, quantity = Record.__table__, Quantity.__table__
-    stored = [c for c in columns if c != "region" and c not in SEIZED_FIELDS]
+    stored = [c for c in columns if c not in ("region", "quantities") and c not in SEIZED_FIELDS]
     if "region" in columns and "country" not in stored:
         stored.append("country")  # the region is derived from it
     query = (sa.select(*(table.c[c] for c in stored), table.c.version).where(*_sql_conditions(flt, countries))
@@ -626,9 +627,8 @@ def records(
             frame[name] = pd.Series([q[0][source] if q else None for q in lists], index=frame.index, dtype=object)
     if "region" in columns:
         frame["region"] = [countries.region_of(c) for c in frame["country"]] if len(frame) else []
-    result = frame[list(columns)].copy()
-    result["quantities"] = lists
-    return result
+    frame["quantities"] = pd.Series(lists, index=frame.index, dtype=object)
+    return frame[list(columns)]
 
 
 POINT_MEASURES: tuple[str, ...] = ("records", "arrests", "seizures", "victims_rescued", "seized_value_usd")
