@@ -367,7 +367,7 @@ def map_points(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) -> pd.
 
 def data_status(engine: Engine) -> dict[str, Any]:
     """What the store holds: batch count, time of the last import, whether the sample is loaded."""
-    batches = list_batches(engine)
+    batches = [b for b in list_batches(engine) if not b["removed_at"]]
     return {
         "batches": len(batches),
         "last_import": _minutes(batches[0]["created_at"]) if batches else None,

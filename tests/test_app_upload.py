@@ -162,7 +162,11 @@ def test_map_dry_run_import_and_remove(store: str) -> None:
     assert [s.value for s in at.success] == [
         "Removed batch #1 (upload_european.csv): 4 records removed, 0 restored to their earlier values."]
     assert _totals(store)["records"] == 0
-    assert list_batches(make_engine(store)) == []
+    assert [(b["batch_id"], b["removed_by"]) for b in list_batches(make_engine(store))] == [(1, "tester")]
+    history = _table(at, "Records now")  # the removed batch stays, struck through, with who and when
+    assert history["File"].tolist() == ["".join(c + "\u0336" for c in "upload_european.csv")]
+    assert history["Removed"].iloc[0].endswith(" UTC by tester")
+    assert not [b for b in at.button if b.label == "Remove"]
 
 
 def test_all_or_nothing_imports_nothing_when_a_row_is_rejected(store: str) -> None:

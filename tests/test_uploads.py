@@ -189,8 +189,12 @@ def test_messages_and_history() -> None:
              "current_records": 1200}
     table = uploads.history_frame([batch])
     assert table.columns.tolist() == ["Batch", "File", "Imported at (UTC)", "User", "Rows read", "New", "Updated",
-                                      "Unchanged", "Rejected", "Records now"]
-    assert table.iloc[0].tolist() == [3, "a.csv", "2024-05-01 10:00:00", "ana", 1500, 1200, 0, 0, 300, 1200]
+                                      "Unchanged", "Rejected", "Records now", "Removed"]
+    assert table.iloc[0].tolist() == [3, "a.csv", "2024-05-01 10:00:00", "ana", 1500, 1200, 0, 0, 300, 1200, ""]
+    gone = uploads.history_frame([{**batch, "current_records": 0, "removed_at": "2024-05-02T09:30:00+00:00",
+                                   "removed_by": "bo"}])
+    assert gone[["File", "Records now", "Removed"]].iloc[0].tolist() == [
+        "a\u0336.\u0336c\u0336s\u0336v\u0336", 0, "2024-05-02 09:30:00 UTC by bo"]
     assert uploads.history_frame([]).empty
     assert uploads.batch_label(batch) == "#3 · a.csv · 2024-05-01 10:00:00 · 1,200 records"
     assert uploads.history_frame([{**batch, "created_at": "2024-05-01 10:00:00.289670"}]).iloc[0, 2] == \

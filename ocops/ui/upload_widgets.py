@@ -269,7 +269,7 @@ def import_section(context: Context, upload: uploads.Upload, mapping: Mapping, a
 def _confirm_removal(context: Context, batch: dict[str, Any]) -> None:
     st.session_state.pop(_PENDING, None)
     try:
-        removal = remove_batch(context.engine, int(batch["batch_id"]))
+        removal = remove_batch(context.engine, int(batch["batch_id"]), user=context.settings.user)
     except OcopsError as error:  # e.g. another user removed it first
         _flash("warning", str(error))
         return
@@ -285,7 +285,9 @@ def history(context: Context) -> None:
         st.caption("No imports yet.")
         return
     st.dataframe(uploads.history_frame(batches), hide_index=True, key="upload_history")
-    by_id = {b["batch_id"]: b for b in batches}
+    by_id = {b["batch_id"]: b for b in batches if not b.get("removed_at")}  # removed ones stay listed above
+    if not by_id:
+        return
     chosen = st.selectbox("Batch", list(by_id), key="remove_batch_id",
                           format_func=lambda b: uploads.batch_label(by_id[b]))
     if st.session_state.get(_PENDING) != chosen:
