@@ -290,13 +290,20 @@ def import_path(engine: Engine, path: Path, vocabulary: Vocabulary, **options: A
     return import_bytes(engine, data, path.name, vocabulary, **options)
 
 
+def sample_mapping(sample: Path) -> Mapping | None:
+    """The mapping shipped beside a sample file (``<name>.mapping.json``: its further quantities), if any."""
+    path = sample.with_name(sample.stem + ".mapping.json")
+    return Mapping.from_file(path) if path.is_file() else None
+
+
 def load_sample_if_empty(engine: Engine, sample: Path, vocabulary: Vocabulary) -> ImportReport | None:
-    """Load the illustrative sample as batch ``sample`` into a store that has no batch yet."""
+    """Load the illustrative sample as batch ``sample`` into a store that has no batch yet
+    (with the mapping beside it, see :func:`sample_mapping`)."""
     with engine.connect() as conn:
         if conn.execute(sa.text("SELECT count(*) FROM batches")).scalar():
             return None
     data = sample.read_bytes()
-    prepared = prepare(data, sample.name, vocabulary)
+    prepared = prepare(data, sample.name, vocabulary, sample_mapping(sample))
     report = apply(engine, prepared, SAMPLE_BATCH, hashlib.sha256(data).hexdigest(),
                    user="ocops", only_if_empty=True)
     return report if report.batch_id is not None else None

@@ -265,3 +265,19 @@ def test_migration_moves_seized_values_into_quantities(store_url: str, countries
         assert queries.totals(queries.load_frame(engine))["seized_kg"] == 1.0 + 2
     finally:
         engine.dispose()
+
+
+def test_the_sample_loads_with_its_second_quantities(engine: Engine, vocabulary: Vocabulary,
+                                                     countries: CountryIndex) -> None:
+    """The 2018 headline: 55 tonnes of narcotics, split by drug as data/README.md says."""
+    from ocops.config import DATA_DIR
+    from ocops.importer import load_sample_if_empty
+
+    report = load_sample_if_empty(engine, DATA_DIR / "sample_operations.csv", vocabulary)
+    assert report is not None and (report.imported, report.rejected, report.unknown_items) == (468, 0, ["computers", "cryptocurrency", "gold", "live birds", "mobile phones"])
+    flt = queries.Filter(operations=("Global drug trafficking operation (Oct 2018)",))
+    result = queries.summary(queries.load_frame(engine), flt, countries, by="seized_item")
+    assert result["totals"]["seized_kg"] == 55000.0
+    assert {g["key"]: g["seized_kg"] for g in result["groups"]} == {
+        "Cocaine": 24000.0, "Cannabis resin": 13500.0, "Cannabis herb": 10500.0, "Methamphetamine": 4500.0,
+        "Heroin": 1500.0, "Opium": 500.0, "MDMA": 500.0}
