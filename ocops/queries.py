@@ -290,8 +290,9 @@ class Quantities:
     every selection, and this object returns itself.
     """
 
-    def __init__(self, table: pd.DataFrame, records: int) -> None:
+    def __init__(self, table: pd.DataFrame, records: int, weights: dict[str, np.ndarray] | None = None) -> None:
         self.table, self.records = table, records
+        self._weights: dict[str, np.ndarray] = weights or {}  # computed once per measure
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Quantities:
         return self
@@ -303,11 +304,14 @@ class Quantities:
 
     def weights(self, measure: str) -> np.ndarray:
         """Per quantity: its value (seized_value_usd) or its amount when of the measure's kind, else 0."""
-        if measure == "seized_value_usd":
-            return np.nan_to_num(self.table["value_usd"].to_numpy(dtype="float64"))
-        kind = self.table["kind"]
-        of_kind = _in_categories(kind, [QUANTITY_SUMS[measure]])
-        return np.where(of_kind, np.nan_to_num(self.table["amount"].to_numpy(dtype="float64")), 0.0)
+        if measure not in self._weights:
+            if measure == "seized_value_usd":
+                weights = np.nan_to_num(self.table["value_usd"].to_numpy(dtype="float64"))
+            else:
+                of_kind = _in_categories(self.table["kind"], [QUANTITY_SUMS[measure]])
+                weights = np.where(of_kind, np.nan_to_num(self.table["amount"].to_numpy(dtype="float64")), 0.0)
+            self._weights[measure] = weights
+        return self._weights[measure]
 
     def per_record(self, measure: str) -> np.ndarray:
         """``measure`` summed per record of the full frame."""
@@ -315,7 +319,8 @@ class Quantities:
 
     def only(self, mask: np.ndarray) -> Quantities:
         """The quantities of ``mask``."""
-        return Quantities(self.table[mask].reset_index(drop=True), self.records)
+        return Quantities(self.table[mask].reset_index(drop=True), self.records,
+                          {name: weights[mask] for name, weights in self._weights.items()})
 
 
 def quantities_of(frame: pd.DataFrame) -> Quantities:
@@ -344,13 +349,16 @@ def _quantity_table(raw: pd.DataFrame, versions: np.ndarray) -> pd.DataFrame:
     index = np.clip(np.searchsorted(versions[order], own), 0, max(len(order) - 1, 0))
     found = (versions[order][index] == own) if len(order) else np.zeros(len(own), dtype=bool)
     amount = pd.to_numeric(raw["amount"], errors="coerce").to_numpy(dtype="float64")
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "record": order[index][found].astype(np.int64) if len(order) else np.zeros(0, dtype=np.int64),
         "item": _category(raw["item_group"][found].reset_index(drop=True)),
         "kind": _category(raw["kind"][found].reset_index(drop=True)),
         "amount": amount[found],
         "value_usd": pd.to_numeric(raw["value_usd"], errors="coerce").to_numpy(dtype="float64")[found],
     })
+    # Sorted by record, then item: a record's quantities of one item are adjacent (grouped_by_item).
+    ordered = np.lexsort((table["item"].cat.codes.to_numpy(), table["record"].to_numpy()))
+    return table.iloc[ordered].reset_index(drop=True)
 
 
 def compact_frame(raw: pd.DataFrame, raw_quantities: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -451,12 +459,13 @@ def grouped_by_item(chosen: pd.DataFrame) -> pd.DataFrame:
     its quantities and value (arrests and victims are not split by item), sorted by item."""
     rows = quantity_rows(chosen)
     groups = len(rows.labels)
-    size = max(len(chosen), 1)
-    pairs = np.unique(rows.item * size + rows.position)
-    item, position = pairs // size, pairs % size
+    # Quantities are sorted by record and item (_quantity_table): the first of each run is a distinct pair.
+    first = np.ones(len(rows.item), dtype=bool)
+    first[1:] = (rows.position[1:] != rows.position[:-1]) | (rows.item[1:] != rows.item[:-1])
+    item, position = rows.item[first], rows.position[first]
     table = pd.DataFrame({"key": rows.labels, "records": np.bincount(item, minlength=groups)})
     for measure, column in (("operations", "operation"), ("countries", "country")):
-        table[measure] = _distinct_per_group(item, groups, chosen[column].iloc[position]) if len(pairs) else 0
+        table[measure] = _distinct_per_group(item, groups, chosen[column].iloc[position]) if len(item) else 0
     seizures = chosen["seizures"].to_numpy()[position]
     table["seizures"] = np.rint(np.bincount(item, weights=seizures, minlength=groups)).astype(np.int64)
     for measure in ("seized_value_usd", *QUANTITY_SUMS):
