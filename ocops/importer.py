@@ -33,8 +33,8 @@ from ocops.ingest.quantities import QUANTITY_COLUMNS
 from ocops.ingest.reader import read_table
 from ocops.ingest.report import ImportReport
 from ocops.models import Batch, utcnow
-from ocops.store import bump_data_version, lock_for_writing
 from ocops.seized_items import SeizedItems, load_seized_items
+from ocops.store import bump_data_version, lock_for_writing
 from ocops.taxonomy import Taxonomy
 
 # The seized_* columns of a prepared file become rows of ``quantities`` (QUANTITY_WRITE).

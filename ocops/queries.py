@@ -627,7 +627,7 @@ def records(
     frame = frame.where(frame.notna(), None)
     by_version: dict[int, list[dict[str, Any]]] = {}
     for row in found:
-        values = {name: (None if value is None or value != value else value)
+        values = {name: (None if pd.isna(value) else value)
                   for name, value in zip(EXPORT_QUANTITY, row[1:], strict=True)}
         by_version.setdefault(int(row[0]), []).append(values)
     lists = [by_version.get(int(v), []) for v in frame["version"]]

@@ -99,9 +99,9 @@ def items_across(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, acro
 def describe_quantity(item: str, kind: str | None, amount: float, value: float) -> str:
     """One seized quantity in words: 'Cocaine 120 kg (USD 3,000,000)'."""
     text = item
-    if kind and amount == amount:
+    if kind and not pd.isna(amount):
         text += f" {format_number(amount)} {KIND_LABELS.get(kind, kind)}"
-    if value == value and value:
+    if not pd.isna(value) and value:
         text += f" (USD {format_number(value, 'seized_value_usd')})"
     return text
 

@@ -15,6 +15,7 @@ from ocops.importer import Vocabulary, import_bytes
 from ocops.ingest.mapping import Mapping
 from ocops.store import open_store
 from ocops.taxonomy import load_taxonomy
+from tests.test_app_pages import _param, _run, _store
 from tests.test_quantities import SEIZURES_FILE, SEIZURES_MAPPING
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,30 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def seizures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path / 'items.db'}"
+    """A store holding SEIZURES_FILE imported with its ``quantities`` mapping."""
+    url = _store(tmp_path, monkeypatch, load=False)
     engine = open_store(url)
     report = import_bytes(engine, SEIZURES_FILE.encode(), "seizures.csv", Vocabulary(load_countries(), load_taxonomy()),
                           mapping=Mapping.from_data(SEIZURES_MAPPING))
     assert report.imported == 4
     engine.dispose()
-    monkeypatch.setenv("OCOPS_DATABASE_URL", url)
-    monkeypatch.setenv("OCOPS_LOAD_SAMPLE", "false")
-    st.cache_resource.clear()
-    st.cache_data.clear()
     yield url
     st.cache_resource.clear()
-
-
-def _run(at: AppTest) -> AppTest:
-    at.run(timeout=30)
-    assert not at.exception, [e.message for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
-def _param(at: AppTest, key: str) -> list[str]:
-    value = at.query_params.get(key, [])
-    return [value] if isinstance(value, str) else list(value)
 
 
 def _items(at: AppTest) -> dict[str, dict[str, float]]:

@@ -115,9 +115,9 @@ def test_export_keeps_every_quantity(store_url: str, tmp_path: Path, capsys: pyt
 def test_a_changed_quantity_updates_and_its_removal_restores_it(store_url: str, tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     _import_seizures(tmp_path, capsys, store_url)
-    code, again = _import_seizures(tmp_path, capsys, store_url)
+    _code, again = _import_seizures(tmp_path, capsys, store_url)
     assert (again["imported"], again["updated"], again["unchanged"]) == (0, 0, 4)
-    code, changed = _import_seizures(tmp_path, capsys, store_url, SEIZURES_FILE.replace(",100,,3,", ",100,,4,"))
+    _code, changed = _import_seizures(tmp_path, capsys, store_url, SEIZURES_FILE.replace(",100,,3,", ",100,,4,"))
     assert (changed["imported"], changed["updated"], changed["unchanged"]) == (0, 1, 3)
     assert _cli(capsys, store_url, "summary", "--seized-item", "firearms")[1]["totals"]["seized_items"] == 16
     _cli(capsys, store_url, "remove-batch", str(changed["batch_id"]))

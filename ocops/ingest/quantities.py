@@ -19,6 +19,7 @@ the value hash, so that a changed quantity updates the record.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -112,7 +113,7 @@ class RowQuantities:
     def unknown_items(self, keep: np.ndarray, known: Any) -> list[str]:
         """Distinct written items of the kept rows that the vocabulary does not know."""
         items = self.columns["item"][keep[self.columns["row"]]]
-        written = {str(v) for v in pd.unique(items[items != None])}  # noqa: E711
+        written = {str(v) for v in pd.unique(items[items != None])}
         return sorted(v for v in written if known(v) is None)
 
 
@@ -133,7 +134,7 @@ def _groups(items: np.ndarray, group_of: Any) -> np.ndarray:
 def _canonical(n: Normaliser) -> dict[str, np.ndarray]:
     out = n.out
     item, quantity, value = out["seized_item"], out["seized_quantity"].astype(float), out["seized_value_usd"].astype(float)
-    given = (item != None) | ~np.isnan(quantity) | ~np.isnan(value)  # noqa: E711
+    given = (item != None) | ~np.isnan(quantity) | ~np.isnan(value)
     rows = np.flatnonzero(given)
     return _part(rows, 0, item[rows], _groups(item[rows], n.items.group), quantity[rows], out["seized_unit"][rows],
                  out["seized_kind"][rows], out["seized_amount"].astype(float)[rows], value[rows])
@@ -146,12 +147,13 @@ def _numbers(n: Normaliser, header: str, decimal_comma: bool) -> np.ndarray:
     factor = Factor.of(n.raw.column(header))
     raw = factor.uniques.tolist()
     numbers = parse_numbers(factor.uniques, decimal_comma)
-    messages = np.array([None if not v.strip() or (x == x and x >= 0)
-                         else (f"{header} '{v}' is not a number" if x != x else f"{header} '{v}' is negative: it must be 0 or more")
+    messages = np.array([None if not v.strip() or (not math.isnan(x) and x >= 0)
+                         else (f"{header} '{v}' is not a number" if math.isnan(x)
+                               else f"{header} '{v}' is negative: it must be 0 or more")
                          for v, x in zip(raw, numbers.tolist(), strict=True)], dtype=object)
     row_messages = messages[factor.codes]
-    n.errors.add(header, factor, row_messages != None, row_messages)  # noqa: E711
-    return np.where(messages == None, numbers, np.nan)[factor.codes]  # noqa: E711
+    n.errors.add(header, factor, row_messages != None, row_messages)
+    return np.where(messages == None, numbers, np.nan)[factor.codes]
 
 
 def _texts(n: Normaliser, fixed: str | None, column: str | None) -> np.ndarray:
@@ -160,7 +162,7 @@ def _texts(n: Normaliser, fixed: str | None, column: str | None) -> np.ndarray:
     if column:
         values = pd.Series(n.raw.column(column).to_pandas(), dtype=object).fillna("").astype(str)
         cleaned = values.str.split().str.join(" ")
-        return np.where(cleaned == "", None, cleaned).astype(object)
+        return cleaned.astype(object).where(cleaned != "", None).to_numpy(dtype=object)
     return np.full(rows, " ".join(fixed.split()) if fixed else None, dtype=object)
 
 
@@ -180,7 +182,7 @@ def normalise_quantities(n: Normaliser) -> RowQuantities:
         value = _numbers(n, spec.value_usd, decimal_comma) if spec.value_usd else np.full(rows_n, np.nan)
         units = _texts(n, spec.unit, spec.unit_column)
         item = _texts(n, spec.item, spec.item_column)
-        found = {u: normalise_unit(u) for u in pd.unique(units[units != None])}  # noqa: E711
+        found = {u: normalise_unit(u) for u in pd.unique(units[units != None])}
         has_quantity = ~np.isnan(quantity) & (quantity > 0)
         unknown = np.array([u is not None and found[u] is None for u in units], dtype=bool) & has_quantity
         missing = np.array([u is None for u in units], dtype=bool) & has_quantity
@@ -188,11 +190,12 @@ def normalise_quantities(n: Normaliser) -> RowQuantities:
         n.errors.add(spec.unit_column or spec.quantity or "", shown, unknown,
                      np.array([f"unknown unit '{u}': {UNIT_HELP}" for u in units], dtype=object))
         n.errors.add(spec.unit_column or spec.quantity or "", shown, missing, f"{spec.quantity} has no unit: {UNIT_HELP}")
-        kind = np.array([found[u].kind if u is not None and found.get(u) else None for u in units], dtype=object)
-        factor = np.array([found[u].factor if u is not None and found.get(u) else np.nan for u in units], dtype=float)
+        per_row = [None if u is None else found.get(u) for u in units]
+        kind = np.array([None if unit is None else unit.kind for unit in per_row], dtype=object)
+        factor = np.array([np.nan if unit is None else unit.factor for unit in per_row], dtype=float)
         adds = has_quantity | (~np.isnan(value) & (value > 0))
         rows = np.flatnonzero(adds)
-        amount = np.where(has_quantity & (kind != None), quantity * factor, np.nan)  # noqa: E711
+        amount = np.where(has_quantity & (kind != None), quantity * factor, np.nan)
         parts.append(_part(rows, position, item[rows], _groups(item[rows], n.items.group),
                            np.where(has_quantity, quantity, np.nan)[rows], np.where(has_quantity, units, None)[rows],
                            np.where(has_quantity, kind, None)[rows], amount[rows], value[rows]))
@@ -201,7 +204,7 @@ def normalise_quantities(n: Normaliser) -> RowQuantities:
                 result.key_texts.append(Text(None, texts))
                 result.key_header.append(f"quantities:{column}")
         shown_quantity = ["" if not a else repr(float(q)) for a, q in zip(has_quantity.tolist(), quantity.tolist(), strict=True)]
-        shown_value = ["" if v != v else repr(float(v)) for v in value.tolist()]
+        shown_value = ["" if math.isnan(v) else repr(float(v)) for v in value.tolist()]
         result.hash_texts += [Text(None, np.where(adds, item, None)), Text(None, shown_quantity),
                               Text(None, np.where(has_quantity, units, None)), Text(None, shown_value)]
     result.columns = _concat(parts)
