@@ -290,9 +290,9 @@ class Quantities:
     every selection, and this object returns itself.
     """
 
-    def __init__(self, table: pd.DataFrame, records: int, weights: dict[str, np.ndarray] | None = None) -> None:
+    def __init__(self, table: pd.DataFrame, records: int, kinds: dict[str, np.ndarray] | None = None) -> None:
         self.table, self.records = table, records
-        self._weights: dict[str, np.ndarray] = weights or {}  # computed once per measure
+        self._kinds: dict[str, np.ndarray] = kinds or {}  # kind -> mask of its quantities, found once
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Quantities:
         return self
@@ -303,15 +303,14 @@ class Quantities:
     __hash__ = object.__hash__
 
     def weights(self, measure: str) -> np.ndarray:
-        """Per quantity: its value (seized_value_usd) or its amount when of the measure's kind, else 0."""
-        if measure not in self._weights:
-            if measure == "seized_value_usd":
-                weights = np.nan_to_num(self.table["value_usd"].to_numpy(dtype="float64"))
-            else:
-                of_kind = _in_categories(self.table["kind"], [QUANTITY_SUMS[measure]])
-                weights = np.where(of_kind, np.nan_to_num(self.table["amount"].to_numpy(dtype="float64")), 0.0)
-            self._weights[measure] = weights
-        return self._weights[measure]
+        """Per quantity: its value (seized_value_usd) or its amount when of the measure's kind, else 0
+        (the table holds 0 for a missing amount or value)."""
+        if measure == "seized_value_usd":
+            return self.table["value_usd"].to_numpy(dtype="float64")
+        kind = QUANTITY_SUMS[measure]
+        if kind not in self._kinds:
+            self._kinds[kind] = _in_categories(self.table["kind"], [kind])
+        return np.where(self._kinds[kind], self.table["amount"].to_numpy(dtype="float64"), 0.0)
 
     def per_record(self, measure: str) -> np.ndarray:
         """``measure`` summed per record of the full frame."""
@@ -320,7 +319,7 @@ class Quantities:
     def only(self, mask: np.ndarray) -> Quantities:
         """The quantities of ``mask``."""
         return Quantities(self.table[mask].reset_index(drop=True), self.records,
-                          {name: weights[mask] for name, weights in self._weights.items()})
+                          {kind: of_kind[mask] for kind, of_kind in self._kinds.items()})
 
 
 def quantities_of(frame: pd.DataFrame) -> Quantities:
@@ -328,7 +327,7 @@ def quantities_of(frame: pd.DataFrame) -> Quantities:
     found = frame.attrs.get("quantities")
     if isinstance(found, Quantities):
         return found
-    empty = pd.DataFrame({"record": np.zeros(0, dtype=np.int64), "item": pd.Categorical([]),
+    empty = pd.DataFrame({"record": np.zeros(0, dtype=np.int32), "item": pd.Categorical([]),
                           "kind": pd.Categorical([]), "amount": np.zeros(0), "value_usd": np.zeros(0)})
     return Quantities(empty, len(frame))
 
@@ -348,13 +347,14 @@ def _quantity_table(raw: pd.DataFrame, versions: np.ndarray) -> pd.DataFrame:
     own = pd.to_numeric(raw["version"], errors="coerce").fillna(-1).to_numpy(dtype="int64")
     index = np.clip(np.searchsorted(versions[order], own), 0, max(len(order) - 1, 0))
     found = (versions[order][index] == own) if len(order) else np.zeros(len(own), dtype=bool)
-    amount = pd.to_numeric(raw["amount"], errors="coerce").to_numpy(dtype="float64")
+    amount = np.nan_to_num(pd.to_numeric(raw["amount"], errors="coerce").to_numpy(dtype="float64"))
+    value = np.nan_to_num(pd.to_numeric(raw["value_usd"], errors="coerce").to_numpy(dtype="float64"))
     table = pd.DataFrame({
-        "record": order[index][found].astype(np.int64) if len(order) else np.zeros(0, dtype=np.int64),
+        "record": order[index][found].astype(np.int32) if len(order) else np.zeros(0, dtype=np.int32),
         "item": _category(raw["item_group"][found].reset_index(drop=True)),
         "kind": _category(raw["kind"][found].reset_index(drop=True)),
-        "amount": amount[found],
-        "value_usd": pd.to_numeric(raw["value_usd"], errors="coerce").to_numpy(dtype="float64")[found],
+        "amount": amount[found],  # 0 when not given: the table only feeds sums
+        "value_usd": value[found],
     })
     # Sorted by record, then item: a record's quantities of one item are adjacent (grouped_by_item).
     ordered = np.lexsort((table["item"].cat.codes.to_numpy(), table["record"].to_numpy()))
@@ -374,7 +374,7 @@ def compact_frame(raw: pd.DataFrame, raw_quantities: pd.DataFrame | None = None)
         "seizures": _numbers(raw, "seizures", "int64"),
         "victims_rescued": _numbers(raw, "victims_rescued", "int64"),
         "batch_id": _numbers(raw, "batch_id", "int64"),
-        "rid": np.arange(len(raw), dtype=np.int64),
+        "rid": np.arange(len(raw), dtype=np.int32),  # the record's position: quantities refer to it
     })
     if raw_quantities is None:
         raw_quantities = pd.DataFrame({name: pd.Series([], dtype=object) for name in QUANTITY_FRAME})

@@ -99,7 +99,7 @@ def items_across(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, acro
 def describe_quantity(item: str, kind: str | None, amount: float, value: float) -> str:
     """One seized quantity in words: 'Cocaine 120 kg (USD 3,000,000)'."""
     text = item
-    if kind and not pd.isna(amount):
+    if isinstance(kind, str) and not pd.isna(amount):
         text += f" {format_number(amount)} {KIND_LABELS.get(kind, kind)}"
     if not pd.isna(value) and value:
         text += f" (USD {format_number(value, 'seized_value_usd')})"
