@@ -215,6 +215,9 @@ def dry_run_notes(report: ImportReport) -> list[str]:
         notes.append(f"{report.updated:,} rows would update records of earlier batches {batches}.")
     if report.ignored_columns:
         notes.append(f"Columns not imported as fields: {', '.join(report.ignored_columns)}.")
+    if report.unknown_items:
+        notes.append(f"Seized items not in the vocabulary, counted under Other: {', '.join(report.unknown_items)} "
+                     "(add them as aliases in the seized-item file to count them under an item).")
     return notes
 
 

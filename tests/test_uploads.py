@@ -208,3 +208,10 @@ def test_choice_labels() -> None:
     assert uploads.choice_label("arrests") == "arrests"
     assert uploads.choice_label(uploads.IGNORE) == "ignore (left out of the row key)"
     assert uploads.choice_label(NA) == "not a field (kept in the row key)"
+
+
+def test_dry_run_names_seized_items_the_vocabulary_does_not_know() -> None:
+    report = ImportReport(file="w.csv", unknown_items=["live birds", "solar panels"])
+    assert uploads.dry_run_notes(report) == [
+        "Seized items not in the vocabulary, counted under Other: live birds, solar panels "
+        "(add them as aliases in the seized-item file to count them under an item)."]
