@@ -281,3 +281,19 @@ def test_the_sample_loads_with_its_second_quantities(engine: Engine, vocabulary:
     assert {g["key"]: g["seized_kg"] for g in result["groups"]} == {
         "Cocaine": 24000.0, "Cannabis resin": 13500.0, "Cannabis herb": 10500.0, "Methamphetamine": 4500.0,
         "Heroin": 1500.0, "Opium": 500.0, "MDMA": 500.0}
+
+
+def test_a_frame_read_for_an_item_filter_gives_the_same_figures(store_url: str, tmp_path: Path, countries: CountryIndex,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The store-side filter (SQL EXISTS on quantities) and the in-memory one agree."""
+    _import_seizures(tmp_path, capsys, store_url)
+    engine = open_store(store_url)
+    try:
+        flt = queries.Filter(seized_items=("Cocaine",))
+        read = queries.load_frame(engine, flt, countries)
+        assert len(read) == 2 and queries.totals(read)["seized_kg"] == 151.0  # every quantity of those records
+        assert queries.summary(read, flt, countries)["totals"] == queries.summary(
+            queries.load_frame(engine), flt, countries)["totals"]
+        assert queries.summary(read, flt, countries)["totals"]["seized_kg"] == 150.5
+    finally:
+        engine.dispose()
