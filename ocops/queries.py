@@ -169,9 +169,9 @@ def _sql_conditions(flt: Filter, countries: CountryIndex) -> list[sa.ColumnEleme
     if flt.until:
         conditions.append(table.c.date <= flt.until)
     if flt.seized_items:
-        quantity = Quantity.__table__
-        conditions.append(sa.exists().where(quantity.c.version == table.c.version,
-                                            quantity.c.item_group.in_(flt.seized_items)))
+        carried = Quantity.__table__.alias("carried")  # an alias: the frame's quantity query reads the table too
+        conditions.append(sa.exists().where(carried.c.version == table.c.version,
+                                            carried.c.item_group.in_(flt.seized_items)))
     return conditions
 
 
