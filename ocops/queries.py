@@ -378,7 +378,8 @@ def compact_frame(raw: pd.DataFrame, raw_quantities: pd.DataFrame | None = None)
     })
     if raw_quantities is None:
         raw_quantities = pd.DataFrame({name: pd.Series([], dtype=object) for name in QUANTITY_FRAME})
-    attach_quantities(frame, _quantity_table(raw_quantities, _numbers(raw, "version", "int64")))
+    versions = _numbers(raw, "version", "int64") if "version" in raw else np.full(len(raw), -1, dtype=np.int64)
+    attach_quantities(frame, _quantity_table(raw_quantities, versions))
     frame["month"] = (frame["date"].dt.year * 100 + frame["date"].dt.month).astype("int32")
     if all(name in raw for name in FRAME_EXTRA):
         frame["latitude"] = pd.to_numeric(raw["latitude"], errors="coerce").to_numpy(dtype="float64")
