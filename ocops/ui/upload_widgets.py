@@ -200,6 +200,8 @@ def mapping_editor(context: Context, upload: uploads.Upload) -> Mapping | None:
                    icon=":material/rule:")
         return None
     mapping = uploads.build_mapping(upload.headers, choices, constants, values, dayfirst)
+    if preset is not None:  # the page does not edit a preset's further quantities: they carry over
+        mapping.quantities = list(preset.quantities)
     with st.expander("Mapping JSON (for the command line: --mapping FILE)"):
         st.code(mapping.to_json(), language="json")
     _save_preset(context, upload, mapping)
