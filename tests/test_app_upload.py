@@ -335,3 +335,28 @@ def test_a_messy_european_excel_export(store: str) -> None:
     totals = _totals(store)
     assert (totals["records"], totals["arrests"], totals["countries"]) == (2, 1246, 2)
     assert totals["seized_value_usd"] == pytest.approx(2600.5)
+
+
+def test_a_preset_with_quantities_imports_every_quantity(store: str) -> None:
+    """The upload page keeps a preset's `quantities`: per-item totals as tests/test_quantities.py adds them up."""
+    from ocops.ingest.mapping import Mapping
+    from ocops.presets import save_preset
+    from tests.test_quantities import SEIZURES_FILE, SEIZURES_MAPPING
+
+    engine = make_engine(store)
+    headers = SEIZURES_FILE.split("\n", 1)[0].split(",")
+    save_preset(engine, "Seizure columns", headers, Mapping.from_data(SEIZURES_MAPPING))
+    engine.dispose()
+    at = _upload_page()
+    _upload(at, "seizures.csv", SEIZURES_FILE.encode())
+    _button(at, "Apply preset “Seizure columns”").click()
+    at.run()
+    _button(at, "Dry run").click()
+    at.run()
+    assert any("counted under Other: Solar panels" in i.value for i in at.info)
+    _button(at, "Import").click()
+    at.run()
+    assert not at.exception, at.exception
+    totals = _totals(store)
+    assert (totals["records"], totals["seized_kg"], totals["seized_items"], totals["seized_value_usd"]) == (
+        4, 151.0, 22, 2000000.0)
