@@ -32,7 +32,8 @@ from ocops.taxonomy import load_taxonomy
 
 SQL_BASELINE = (
     "SELECT count(*), count(DISTINCT operation), count(DISTINCT country), sum(arrests), sum(seizures), "
-    "sum(victims_rescued), sum(seized_value_usd) FROM records WHERE date >= :since",
+    "sum(victims_rescued), (SELECT sum(q.value_usd) FROM quantities q JOIN records v ON v.version = q.version "
+    "WHERE v.date >= :since) FROM records WHERE date >= :since",
     "SELECT crime_area, count(*), count(DISTINCT operation), sum(arrests) FROM records WHERE date >= :since "
     "GROUP BY crime_area",
     "SELECT country, count(*), count(DISTINCT operation), sum(arrests) FROM records WHERE date >= :since "
@@ -61,7 +62,7 @@ print(json.dumps({"rss_before_mb": before / 2**20, "rss_after_mb": after / 2**20
 def overview(frame, flt, countries) -> None:  # type: ignore[no-untyped-def]
     """Everything the Overview page computes for one filter."""
     views.kpis(frame, flt, countries)
-    views.quantities(frame, flt, countries)
+    views.items_table(frame, flt, countries)
     for by in ("region", "crime_area"):
         views.totals_by(frame, flt, countries, by)
     views.by_country(frame, flt, countries)

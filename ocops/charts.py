@@ -85,3 +85,17 @@ def heatmap(table: pd.DataFrame, measure: str) -> go.Figure:
     figure.update_layout(title=f"{MEASURE_LABELS.get(measure, measure)} by region and crime area",
                          xaxis=dict(tickangle=-30), **layout)
     return figure
+
+
+def item_bars(table: pd.DataFrame, measure: str, across: str) -> go.Figure:
+    """``views.items_across`` as horizontal bars per seized item, stacked by region or year."""
+    figure = go.Figure()
+    for index, (label, part) in enumerate(table.groupby("across", sort=True)):
+        figure.add_bar(x=part["value"], y=part["item"], orientation="h", name=str(label), marker_color=_color(index),
+                       hovertemplate="%{y} · " + str(label) + ": %{x:,}<extra></extra>")
+    items = sorted(set(table["item"]), reverse=True)
+    layout = {**LAYOUT, "height": max(260, 120 + 30 * len(items))}
+    title = f"{MEASURE_LABELS.get(measure, measure)} by seized item and {across.lower()}"
+    figure.update_layout(barmode="stack", title=title,
+                         xaxis=dict(tickformat=","), yaxis=dict(categoryorder="array", categoryarray=items), **layout)
+    return figure

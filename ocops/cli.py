@@ -22,6 +22,7 @@ from ocops.config import Settings, load_settings
 from ocops.errors import OcopsError, StoreError
 from ocops.geo import load_countries
 from ocops.ingest.mapping import Mapping
+from ocops.seized_items import load_seized_items
 from ocops.store import open_store
 from ocops.taxonomy import load_taxonomy
 
@@ -31,6 +32,7 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--country", action="append", default=[], help="country name or ISO code (repeatable)")
     parser.add_argument("--crime-area", action="append", default=[], help="crime area (repeatable)")
     parser.add_argument("--operation", action="append", default=[], help="operation name (repeatable)")
+    parser.add_argument("--seized-item", action="append", default=[], help="seized item, e.g. cocaine (repeatable)")
     parser.add_argument("--since", help="first day, YYYY-MM-DD (inclusive)")
     parser.add_argument("--until", help="last day, YYYY-MM-DD (inclusive)")
 
@@ -80,13 +82,14 @@ def _filter(args: argparse.Namespace, settings: Settings) -> queries.Filter:
     return queries.make_filter(
         load_countries(settings.countries_file, settings.regions_file), load_taxonomy(settings.crime_areas_file),
         regions=args.region, country_values=args.country, crime_areas=args.crime_area,
-        operations=args.operation, since=args.since, until=args.until,
+        operations=args.operation, seized_items=args.seized_item, since=args.since, until=args.until,
+        items=load_seized_items(settings.seized_items_file),
     )
 
 
 def _vocabulary(settings: Settings) -> importer.Vocabulary:
     return importer.Vocabulary(load_countries(settings.countries_file, settings.regions_file),
-                               load_taxonomy(settings.crime_areas_file))
+                               load_taxonomy(settings.crime_areas_file), load_seized_items(settings.seized_items_file))
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -136,7 +139,7 @@ def _run_on_store(engine: Engine, args: argparse.Namespace, settings: Settings) 
         _print(importer.list_batches(engine))
         return 0
     if args.command == "remove-batch":
-        _print(importer.remove_batch(engine, args.batch_id).to_dict())
+        _print(importer.remove_batch(engine, args.batch_id, user=settings.user).to_dict())
         return 0
     if args.command == "load-sample":
         loaded = importer.load_sample_if_empty(engine, settings.sample_file, _vocabulary(settings))

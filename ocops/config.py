@@ -51,6 +51,7 @@ class Settings:
     countries_file: Path = DATA_DIR / "countries.csv"
     regions_file: Path = DATA_DIR / "regions.csv"
     crime_areas_file: Path = DATA_DIR / "crime_areas.csv"
+    seized_items_file: Path = DATA_DIR / "seized_items.csv"
     sample_file: Path = DATA_DIR / "sample_operations.csv"
     cache_dir: Path | None = None  # local frame copies (ocops.snapshot); None: off (load_settings picks the default)
     max_upload_mb: int = 200
@@ -134,7 +135,7 @@ def load_settings(
             f"OCOPS_MAX_UPLOAD_MB must be a whole number of megabytes, not '{max_mb}': e.g. 200."
         ) from exc
     fields: dict[str, object] = {}
-    for name in ("countries_file", "regions_file", "crime_areas_file", "sample_file"):
+    for name in ("countries_file", "regions_file", "crime_areas_file", "seized_items_file", "sample_file"):
         value = pick(f"OCOPS_{name.upper()}", name)
         if value:
             fields[name] = Path(str(value))

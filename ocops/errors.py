@@ -42,3 +42,7 @@ class BadFilter(OcopsError):
 
 class DataFileError(OcopsError):
     """A bundled or replaced data file (regions, crime areas) is malformed."""
+
+
+class BatchAlreadyRemoved(UnknownBatch):
+    """A batch that was removed before (it stays listed; its number is never reused)."""

@@ -3,8 +3,12 @@
 An import is one transaction. New keys are inserted; a key whose values
 changed moves its old values into ``record_history`` (tagged with the batch
 that had set them) before the new ones replace them; unchanged rows are
-left alone. Removing a batch pops exactly its layer off every record's
-history stack (see :func:`remove_batch`).
+left alone. Each set of values has a ``version`` number that its seized
+quantities (table ``quantities``) refer to, so quantities move with it.
+Every batch that holds a key, changed or not, is recorded in
+``record_batches`` with the value hash it had. Removing a batch takes its
+layer out of every record's stack (see :func:`remove_batch`); the batch
+itself stays listed as removed, so its number is never reused.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +26,22 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ocops import keyrule
-from ocops.errors import UnknownBatch, UnusableFile
+from ocops.errors import BatchAlreadyRemoved, UnknownBatch, UnusableFile
 from ocops.geo import CountryIndex
 from ocops.ingest.mapping import Mapping
 from ocops.ingest.normalise import STORE_COLUMNS, Prepared, normalise
+from ocops.ingest.quantities import QUANTITY_COLUMNS
 from ocops.ingest.reader import read_table
 from ocops.ingest.report import ImportReport
 from ocops.models import Batch, utcnow
+from ocops.seized_items import SeizedItems, load_seized_items
 from ocops.store import bump_data_version, lock_for_writing
 from ocops.taxonomy import Taxonomy
 
-WRITE_COLUMNS: tuple[str, ...] = (*STORE_COLUMNS, "key", "value_hash", "batch_id")
+# The seized_* columns of a prepared file become rows of ``quantities`` (QUANTITY_WRITE).
+RECORD_COLUMNS: tuple[str, ...] = tuple(c for c in STORE_COLUMNS if not c.startswith("seized_"))
+WRITE_COLUMNS: tuple[str, ...] = (*RECORD_COLUMNS, "key", "value_hash", "batch_id", "version")
+QUANTITY_WRITE: tuple[str, ...] = ("version", *QUANTITY_COLUMNS[1:])
 SAMPLE_BATCH = "sample"
 MAX_ID = 2_147_483_647  # the largest id an INTEGER column holds on PostgreSQL (and well within SQLite's)
 WRITE_CHUNK = 50_000  # rows turned into driver tuples at a time (bounds the memory of a large import)
@@ -42,10 +51,11 @@ Progress = Callable[[float, str], None]
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """The lookups normalisation needs: countries and crime areas."""
+    """The lookups normalisation needs: countries, crime areas and seized items."""
 
     countries: CountryIndex
     taxonomy: Taxonomy
+    items: SeizedItems = field(default_factory=load_seized_items)
 
 
 def _quiet(_fraction: float, _message: str) -> None:
@@ -62,7 +72,7 @@ def prepare(
     """Read, map, normalise and validate a file without touching the store."""
     mapping = mapping or Mapping()
     raw = read_table(data, filename, max_bytes=max_bytes, header_row=mapping.header_row)
-    return normalise(raw, mapping, vocabulary.countries, vocabulary.taxonomy)
+    return normalise(raw, mapping, vocabulary.countries, vocabulary.taxonomy, vocabulary.items)
 
 
 def _report(prepared: Prepared, filename: str, *, dry_run: bool, all_or_nothing: bool) -> ImportReport:
@@ -71,7 +81,7 @@ def _report(prepared: Prepared, filename: str, *, dry_run: bool, all_or_nothing:
         errors=list(prepared.errors), ignored_columns=list(prepared.ignored_columns),
         header_row=prepared.header_row, columns=dict(prepared.columns_used), skipped=prepared.skipped,
         skipped_by=dict(prepared.skipped_by), detected=dict(prepared.detected),
-        dry_run=dry_run, all_or_nothing=all_or_nothing,
+        unknown_items=list(prepared.unknown_items), dry_run=dry_run, all_or_nothing=all_or_nothing,
     )
 
 
@@ -119,14 +129,45 @@ def _driver_values(column: np.ndarray) -> list[Any]:
     return column.tolist()
 
 
-def _rows(columns: dict[str, np.ndarray], selected: np.ndarray, batch_id: int) -> Iterator[tuple[Any, ...]]:
+def _rows(columns: dict[str, np.ndarray], selected: np.ndarray, batch_id: int,
+          versions: np.ndarray) -> Iterator[tuple[Any, ...]]:
     """The selected rows as driver-ready tuples (None for missing; dates already ISO text),
-    built column-wise a chunk at a time."""
+    built column-wise a chunk at a time; ``versions`` holds one number per selected row."""
     for start in range(0, len(selected), WRITE_CHUNK):
         index = selected[start:start + WRITE_CHUNK]
-        values = [_driver_values(columns[name][index]) for name in WRITE_COLUMNS[:-1]]
+        values = [_driver_values(columns[name][index]) for name in WRITE_COLUMNS[:-2]]
         values.append([batch_id] * len(index))
+        values.append(versions[start:start + WRITE_CHUNK].tolist())
         yield from zip(*values, strict=True)
+
+
+def _quantity_rows(quantities: dict[str, np.ndarray], selected: np.ndarray,
+                   versions: np.ndarray, rows: int) -> list[tuple[Any, ...]]:
+    """The quantities of the selected rows as driver-ready tuples, each with its row's version."""
+    if not len(quantities.get("row", ())):
+        return []
+    version_of = np.full(rows, -1, dtype=np.int64)
+    version_of[selected] = versions
+    own = version_of[quantities["row"]]
+    keep = own >= 0
+    values = [own[keep].tolist()] + [_driver_values(quantities[name][keep]) for name in QUANTITY_WRITE[1:]]
+    return list(zip(*values, strict=True))
+
+
+def _allocate_versions(conn: Connection, count: int) -> np.ndarray:
+    """``count`` new version numbers (never reused; the writer holds the write lock)."""
+    first = int(conn.execute(sa.text("SELECT value FROM meta WHERE key = 'next_version'")).scalar_one())
+    conn.execute(sa.text("UPDATE meta SET value = :v WHERE key = 'next_version'"), {"v": first + count})
+    return np.arange(first, first + count, dtype=np.int64)
+
+
+def _record_membership(conn: Connection, columns: dict[str, np.ndarray], batch_id: int) -> None:
+    """Every key of the file is held by this batch, with the value hash it had (changed or not)."""
+    keys, hashes = columns["key"], columns["value_hash"]
+    for start in range(0, len(keys), WRITE_CHUNK):
+        part = slice(start, start + WRITE_CHUNK)
+        _bulk_insert(conn, "record_batches", ("key", "batch_id", "value_hash"),
+                     [(k, batch_id, h) for k, h in zip(keys[part].tolist(), hashes[part].tolist(), strict=True)])
 
 
 def _bulk_insert(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
@@ -186,23 +227,28 @@ def apply(
             return report
         report.imported, report.updated = int(new.sum()), int(changed.sum())
         report.unchanged = len(keys) - report.imported - report.updated
-        if dry_run or not (report.imported or report.updated):
-            if not dry_run:
-                report.batch_id = _insert_batch(conn, filename, sha256, user, report)
+        if dry_run:
             return report
         batch_id = _insert_batch(conn, filename, sha256, user, report)
         report.batch_id = batch_id
+        _record_membership(conn, columns, batch_id)
+        if not (report.imported or report.updated):
+            return report
         if report.updated:
             progress(0.6, f"Keeping the previous values of {report.updated:,} updated records")
             _create_temp_keys(conn, keys[changed].tolist())
-            value_columns = ", ".join((*STORE_COLUMNS, "key", "value_hash", "batch_id"))
+            value_columns = ", ".join(WRITE_COLUMNS)
             conn.execute(sa.text(
                 f"INSERT INTO record_history ({value_columns}, superseded_by) "
                 f"SELECT {value_columns}, :batch FROM records WHERE key IN (SELECT key FROM tmp_keys)"
             ), {"batch": batch_id})
             conn.exec_driver_sql("DELETE FROM records WHERE key IN (SELECT key FROM tmp_keys)")
         progress(0.7, f"Writing {report.imported + report.updated:,} records")
-        rows = _rows(columns, np.flatnonzero(new | changed), batch_id)
+        selected = np.flatnonzero(new | changed)
+        versions = _allocate_versions(conn, len(selected))
+        _bulk_insert(conn, "quantities", QUANTITY_WRITE,
+                     _quantity_rows(prepared.quantities, selected, versions, len(keys)))
+        rows = _rows(columns, selected, batch_id, versions)
         if conn.dialect.name == "sqlite":
             # A larger page cache for this write only: the pooled connection gets its own back.
             previous = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
@@ -251,13 +297,20 @@ def import_path(engine: Engine, path: Path, vocabulary: Vocabulary, **options: A
     return import_bytes(engine, data, path.name, vocabulary, **options)
 
 
+def sample_mapping(sample: Path) -> Mapping | None:
+    """The mapping shipped beside a sample file (``<name>.mapping.json``: its further quantities), if any."""
+    path = sample.with_name(sample.stem + ".mapping.json")
+    return Mapping.from_file(path) if path.is_file() else None
+
+
 def load_sample_if_empty(engine: Engine, sample: Path, vocabulary: Vocabulary) -> ImportReport | None:
-    """Load the illustrative sample as batch ``sample`` into a store that has no batch yet."""
+    """Load the illustrative sample as batch ``sample`` into a store that has no batch yet
+    (with the mapping beside it, see :func:`sample_mapping`)."""
     with engine.connect() as conn:
         if conn.execute(sa.text("SELECT count(*) FROM batches")).scalar():
             return None
     data = sample.read_bytes()
-    prepared = prepare(data, sample.name, vocabulary)
+    prepared = prepare(data, sample.name, vocabulary, sample_mapping(sample))
     report = apply(engine, prepared, SAMPLE_BATCH, hashlib.sha256(data).hexdigest(),
                    user="ocops", only_if_empty=True)
     return report if report.batch_id is not None else None
@@ -277,63 +330,116 @@ class Removal:
         return {"batch_id": self.batch_id, "file": self.filename, "removed": self.removed, "restored": self.restored}
 
 
-def remove_batch(engine: Engine, batch_id: int) -> Removal:
-    """Undo a batch exactly.
+def _temp_table(conn: Connection, name: str, select: str, params: dict[str, Any] | None = None) -> None:
+    """A temporary table holding the rows of ``select`` (dropped at commit on PostgreSQL)."""
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    suffix = " ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
+    conn.execute(sa.text(f"CREATE TEMP TABLE {name}{suffix} AS {select}"), params or {})
 
-    Each record keeps a stack of versions (its history plus its current
-    values). Removing a batch takes that batch's layer out of every stack:
-    a record the batch set last returns to the version before it (or
-    disappears if the batch added it); a record a later batch changed again
-    keeps the later values, and the removed layer simply leaves its history.
+
+_VERSION_COLUMNS = ", ".join(WRITE_COLUMNS)
+_SAME_VALUES = "m.key = {t}.key AND m.value_hash = {t}.value_hash"
+# Versions a removal leaves without use: no remaining batch holds their values, the current
+# record has the same values, or an older history row has them.
+_UNUSED_HISTORY = (
+    "SELECT h.version FROM record_history h WHERE h.key IN (SELECT key FROM tmp_keys) AND ("
+    "NOT EXISTS (SELECT 1 FROM record_batches m WHERE m.key = h.key AND m.value_hash = h.value_hash) "
+    "OR EXISTS (SELECT 1 FROM records r WHERE r.key = h.key AND r.value_hash = h.value_hash) "
+    "OR EXISTS (SELECT 1 FROM record_history o WHERE o.key = h.key AND o.value_hash = h.value_hash "
+    "AND o.id < h.id))"
+)
+
+
+def remove_batch(engine: Engine, batch_id: int, user: str = "unknown") -> Removal:
+    """Undo a batch exactly; the batch stays listed as removed (by ``user``, now).
+
+    Each record is held by the batches whose files had it (changed or not),
+    each with the values it had. Removing a batch takes its layer out: a
+    record stays while any remaining batch holds it, with the values of the
+    latest one (and their quantities); it disappears when no batch holds it.
+    Values the removed batch wrote that a remaining batch also had pass to
+    the earliest such batch.
     """
     missing = UnknownBatch(f"There is no batch {batch_id}: list the batches with `python -m ocops batches`.")
     if not 0 < batch_id <= MAX_ID:
         raise missing  # beyond what an id column holds: asking the store would fail, not answer
     with engine.begin() as conn:
         lock_for_writing(conn)
-        row = conn.execute(sa.text("SELECT filename FROM batches WHERE id = :b"), {"b": batch_id}).first()
+        row = conn.execute(sa.text("SELECT filename, removed_at, removed_by FROM batches WHERE id = :b"),
+                           {"b": batch_id}).first()
         if row is None:
             raise missing
+        if row[1] is not None:
+            raise BatchAlreadyRemoved(
+                f"Batch {batch_id} ({row[0]}) was already removed on {_when(row[1])[:16].replace('T', ' ')} UTC "
+                f"by {row[2] or 'unknown'}: "
+                "nothing to undo. List the batches with `python -m ocops batches`.")
         params = {"b": batch_id}
-        conn.execute(sa.text("DELETE FROM record_history WHERE batch_id = :b"), params)
-        keys = [k for (k,) in conn.execute(sa.text("SELECT key FROM records WHERE batch_id = :b"), params)]
+        _temp_table(conn, "tmp_keys", "SELECT key FROM record_batches WHERE batch_id = :b "
+                    "UNION SELECT key FROM records WHERE batch_id = :b "
+                    "UNION SELECT key FROM record_history WHERE batch_id = :b", params)
+        _temp_table(conn, "tmp_before", "SELECT key, version FROM records WHERE key IN (SELECT key FROM tmp_keys)")
+        conn.execute(sa.text("DELETE FROM record_batches WHERE batch_id = :b"), params)
+        for table in ("records", "record_history"):  # values a later batch also had pass to it
+            same = _SAME_VALUES.format(t=table)
+            conn.execute(sa.text(
+                f"UPDATE {table} SET batch_id = (SELECT min(m.batch_id) FROM record_batches m WHERE {same}) "
+                f"WHERE batch_id = :b AND EXISTS (SELECT 1 FROM record_batches m WHERE {same})"), params)
+        _temp_table(conn, "tmp_dead", "SELECT version FROM records WHERE batch_id = :b "
+                    "UNION SELECT version FROM record_history WHERE batch_id = :b", params)
         conn.execute(sa.text("DELETE FROM records WHERE batch_id = :b"), params)
-        restored = 0
-        if keys:
-            _create_temp_keys(conn, keys)
-            latest = ("SELECT max(id) FROM record_history WHERE key IN (SELECT key FROM tmp_keys) GROUP BY key")
-            ids = [i for (i,) in conn.exec_driver_sql(latest)]
-            if ids:
-                conn.exec_driver_sql("DROP TABLE IF EXISTS tmp_ids")
-                suffix = " ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
-                conn.exec_driver_sql(f"CREATE TEMP TABLE tmp_ids (id INTEGER PRIMARY KEY){suffix}")
-                _bulk_insert(conn, "tmp_ids", ("id",), [(i,) for i in ids])
-                columns = ", ".join(WRITE_COLUMNS)
-                conn.exec_driver_sql(
-                    f"INSERT INTO records ({columns}) SELECT {columns} FROM record_history "
-                    "WHERE id IN (SELECT id FROM tmp_ids)"
-                )
-                conn.exec_driver_sql("DELETE FROM record_history WHERE id IN (SELECT id FROM tmp_ids)")
-                restored = len(ids)
-        conn.execute(sa.text("DELETE FROM batches WHERE id = :b"), params)
+        conn.execute(sa.text("DELETE FROM record_history WHERE batch_id = :b"), params)
+        _temp_table(conn, "tmp_top",
+                    "SELECT m.key, m.value_hash FROM record_batches m JOIN (SELECT key, max(batch_id) AS top "
+                    "FROM record_batches WHERE key IN (SELECT key FROM tmp_keys) GROUP BY key) t "
+                    "ON m.key = t.key AND m.batch_id = t.top")
+        # The latest remaining holder decides each record's values.
+        conn.execute(sa.text(
+            f"INSERT INTO record_history ({_VERSION_COLUMNS}, superseded_by) SELECT {_VERSION_COLUMNS}, :b "
+            "FROM records WHERE key IN (SELECT key FROM tmp_keys) AND NOT EXISTS (SELECT 1 FROM tmp_top t "
+            "WHERE t.key = records.key AND t.value_hash = records.value_hash)"), params)
+        conn.exec_driver_sql(
+            "DELETE FROM records WHERE key IN (SELECT key FROM tmp_keys) AND NOT EXISTS "
+            "(SELECT 1 FROM tmp_top t WHERE t.key = records.key AND t.value_hash = records.value_hash)")
+        _temp_table(conn, "tmp_restore",
+                    "SELECT max(h.id) AS id FROM record_history h JOIN tmp_top t ON h.key = t.key "
+                    "AND h.value_hash = t.value_hash WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.key = h.key) "
+                    "GROUP BY h.key")
+        conn.exec_driver_sql(f"INSERT INTO records ({_VERSION_COLUMNS}) SELECT {_VERSION_COLUMNS} "
+                             "FROM record_history WHERE id IN (SELECT id FROM tmp_restore)")
+        conn.exec_driver_sql("DELETE FROM record_history WHERE id IN (SELECT id FROM tmp_restore)")
+        conn.exec_driver_sql(f"INSERT INTO tmp_dead (version) {_UNUSED_HISTORY}")
+        conn.exec_driver_sql("DELETE FROM record_history WHERE version IN (SELECT version FROM tmp_dead)")
+        conn.exec_driver_sql("DELETE FROM quantities WHERE version IN (SELECT version FROM tmp_dead)")
+        removed, restored = conn.exec_driver_sql(
+            "SELECT count(*) - count(r.key), count(CASE WHEN r.version <> b.version THEN 1 END) "
+            "FROM tmp_before b LEFT JOIN records r ON r.key = b.key").one()
+        conn.execute(sa.text("UPDATE batches SET removed_at = :at, removed_by = :user WHERE id = :b"),
+                     {"at": utcnow(), "user": user, "b": batch_id})
         bump_data_version(conn)
-    return Removal(batch_id, row[0], removed=len(keys) - restored, restored=restored)
+    return Removal(batch_id, row[0], removed=int(removed), restored=int(restored))
+
+
+def _when(value: Any) -> str:
+    """A stored time as text (SQLite returns text, PostgreSQL a datetime, shown to the second)."""
+    return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else str(value)
 
 
 def list_batches(engine: Engine) -> list[dict[str, Any]]:
-    """Every batch, newest first, with its counts and the records it holds now."""
+    """Every batch, newest first, with its counts and the records whose values it holds now;
+    removed batches stay listed with ``removed_at`` and ``removed_by``."""
     query = sa.text(
         "SELECT b.id, b.filename, b.sha256, b.created_at, b.user, b.rows_read, b.imported, b.updated, "
-        "b.unchanged, b.rejected, (SELECT count(*) FROM records r WHERE r.batch_id = b.id) AS current_records "
-        "FROM batches b ORDER BY b.id DESC"
+        "b.unchanged, b.rejected, (SELECT count(*) FROM records r WHERE r.batch_id = b.id) AS current_records, "
+        "b.removed_at, b.removed_by FROM batches b ORDER BY b.id DESC"
     )
     with engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
     result = []
     for row in rows:
         item = dict(row)
-        created = item["created_at"]
-        item["created_at"] = created.isoformat(timespec="seconds") if isinstance(created, dt.datetime) else str(created)
+        item["created_at"] = _when(item["created_at"])
+        item["removed_at"] = None if item["removed_at"] is None else _when(item["removed_at"])
         item["batch_id"] = item.pop("id")
         result.append(item)
     return result

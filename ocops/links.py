@@ -3,7 +3,7 @@
 Format (keys repeated for several values, countries as ISO3)::
 
     ?region=Europe&region=Africa&country=FRA&crime_area=Drug+trafficking
-     &operation=Operation+Andes&since=2018-01-01&until=2018-12-31
+     &operation=Operation+Andes&seized_item=Cocaine&since=2018-01-01&until=2018-12-31
 
 Explicit ``since``/``until`` freeze the period; ``period=last-12-months`` (and the
 other presets) rolls: it always ends at the anchor day, the latest record date.
@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from ocops.geo import CountryIndex
 from ocops.queries import Filter
 from ocops.schema import EARLIEST_DATE, LATEST_DATE
+from ocops.seized_items import SeizedItems, load_seized_items
 from ocops.taxonomy import Taxonomy
 
 PERIODS: dict[str, str] = {
@@ -31,7 +32,7 @@ PERIODS: dict[str, str] = {
 }
 DEFAULT_PERIOD = "last-12-months"
 CUSTOM = "custom"
-KEYS = ("region", "country", "crime_area", "operation", "period", "since", "until")
+KEYS = ("region", "country", "crime_area", "operation", "seized_item", "period", "since", "until")
 
 
 def _months_back(day: dt.date, months: int) -> dt.date:
@@ -102,11 +103,13 @@ def filter_from_params(
     taxonomy: Taxonomy,
     operations: Iterable[str],
     anchor: dt.date,
+    items: SeizedItems | None = None,
 ) -> tuple[Filter, str, list[str]]:
     """The Filter, the period key and notices for what was dropped, from query parameters.
 
     ``params`` maps a key to its values (a key repeated in the URL gives several);
-    ``operations`` are the known operation names; ``anchor`` ends rolling periods.
+    ``operations`` are the known operation names; ``anchor`` ends rolling periods;
+    ``items`` resolves ``seized_item`` values (default: the bundled vocabulary).
     """
     notices: list[str] = []
     regions, unknown = _split(_values(params, "region"), countries.region)
@@ -137,6 +140,10 @@ def filter_from_params(
     if unknown:
         notices.append(_drop_notice("operation" + ("s" if len(unknown) > 1 else ""), unknown))
 
+    seized, unknown = _split(_values(params, "seized_item"), (items or load_seized_items()).resolve)
+    if unknown:
+        notices.append(_drop_notice("seized item" + ("s" if len(unknown) > 1 else ""), unknown))
+
     since_text, until_text = _values(params, "since")[:1], _values(params, "until")[:1]
     since = _parse_date(since_text[0], "since", notices) if since_text else None
     until = _parse_date(until_text[0], "until", notices) if until_text else None
@@ -157,7 +164,7 @@ def filter_from_params(
         since, until = period_range(period, anchor)
     flt = Filter(regions=tuple(dict.fromkeys(regions)), countries=tuple(dict.fromkeys(isos)),
                  crime_areas=tuple(dict.fromkeys(areas)), operations=tuple(dict.fromkeys(ops)),
-                 since=since, until=until)
+                 seized_items=tuple(dict.fromkeys(seized)), since=since, until=until)
     return flt, period, notices
 
 
@@ -168,7 +175,8 @@ def params_from_filter(flt: Filter, period: str) -> dict[str, list[str]]:
     """
     params: dict[str, list[str]] = {}
     for key, values in (("region", flt.regions), ("country", flt.countries),
-                        ("crime_area", flt.crime_areas), ("operation", flt.operations)):
+                        ("crime_area", flt.crime_areas), ("operation", flt.operations),
+                        ("seized_item", flt.seized_items)):
         if values:
             params[key] = list(values)
     if period == CUSTOM:
@@ -193,6 +201,8 @@ def describe_filter(flt: Filter, period: str, country_name: Mapping[str, str] | 
         parts.append(", ".join(flt.crime_areas))
     if flt.operations:
         parts.append(", ".join(flt.operations))
+    if flt.seized_items:
+        parts.append("seized " + ", ".join(flt.seized_items))
     if not parts:
         parts.append("All regions, countries, crime areas and operations")
     parts.append(describe_period(flt, period))

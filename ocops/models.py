@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 
@@ -31,15 +32,19 @@ class BatchBase(SQLModel):
 
 
 class Batch(BatchBase, table=True):
-    """One import: a file applied to the store in one transaction."""
+    """One import: a file applied to the store in one transaction. A removed batch stays
+    listed (``removed_at``, ``removed_by``), so batch numbers are never reused."""
 
     __tablename__ = "batches"
     id: int | None = Field(default=None, primary_key=True)
     created_at: dt.datetime = Field(default_factory=utcnow)
+    removed_at: dt.datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    removed_by: str | None = None
 
 
 class RecordValues(SQLModel):
-    """The stored values of one record (contract fields plus derived columns)."""
+    """The stored values of one record (contract fields plus derived columns); its seized
+    quantities are rows of ``quantities`` with the version's number."""
 
     record_id: str | None = None
     operation: str
@@ -54,12 +59,6 @@ class RecordValues(SQLModel):
     arrests: int = 0
     seizures: int = 0
     victims_rescued: int = 0
-    seized_item: str | None = None
-    seized_quantity: float | None = None
-    seized_unit: str | None = None
-    seized_kind: str | None = Field(default=None, max_length=5)
-    seized_amount: float | None = None
-    seized_value_usd: float | None = None
     lead_agency: str | None = None
     source: str | None = None
     notes: str | None = None
@@ -72,7 +71,8 @@ class Record(RecordValues, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
     value_hash: str
-    batch_id: int = Field(index=True)
+    batch_id: int = Field(index=True)  # the batch whose values these are
+    version: int = Field(sa_type=sa.BigInteger, unique=True, index=True)  # this set of values; never reused
 
 
 class RecordHistory(RecordValues, table=True):
@@ -85,6 +85,35 @@ class RecordHistory(RecordValues, table=True):
     value_hash: str
     batch_id: int = Field(index=True)
     superseded_by: int = Field(index=True)
+    version: int = Field(sa_type=sa.BigInteger, index=True)
+
+
+class Quantity(SQLModel, table=True):
+    """One seized quantity of a record version: the item as written and the vocabulary item it
+    counts under (``item_group``, "Other" when unknown), the quantity and unit as given, the
+    normalised ``kind`` (kg / l / items) and ``amount``, and the value in USD."""
+
+    __tablename__ = "quantities"
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(sa_type=sa.BigInteger, index=True)
+    position: int = 0
+    item: str | None = None
+    item_group: str
+    quantity: float | None = None
+    unit: str | None = None
+    kind: str | None = Field(default=None, max_length=5)
+    amount: float | None = None
+    value_usd: float | None = None
+
+
+class RecordBatch(SQLModel, table=True):
+    """A batch that holds a record: every batch whose file had the row, changed or not, with
+    the value hash it had. A record stays while any batch holds it (CONTRACT.md section 5)."""
+
+    __tablename__ = "record_batches"
+    key: str = Field(primary_key=True)
+    batch_id: int = Field(primary_key=True, index=True)
+    value_hash: str
 
 
 class Preset(SQLModel, table=True):

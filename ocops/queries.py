@@ -25,11 +25,12 @@ from sqlalchemy.engine import Connection, Engine
 from ocops import sqlite_arrow
 from ocops.errors import BadFilter
 from ocops.geo import CountryIndex
-from ocops.models import Record
+from ocops.models import Quantity, Record
 from ocops.schema import EXPORT_COLUMNS
+from ocops.seized_items import SeizedItems, load_seized_items
 from ocops.taxonomy import Taxonomy
 
-GROUPINGS: tuple[str, ...] = ("region", "crime_area", "country", "month", "operation")
+GROUPINGS: tuple[str, ...] = ("region", "crime_area", "country", "month", "operation", "seized_item")
 SUM_MEASURES: tuple[str, ...] = (
     "arrests", "seizures", "victims_rescued", "seized_value_usd", "seized_kg", "seized_l", "seized_items",
 )
@@ -37,11 +38,16 @@ MEASURES: tuple[str, ...] = ("records", "operations", "countries", *SUM_MEASURES
 DISTINCT_OF = {"operations": "operation", "countries": "country"}  # distinct-count measure -> column
 INT_MEASURES = frozenset({"records", "operations", "countries", "arrests", "seizures", "victims_rescued"})
 FRAME_COLUMNS = ("date", "country", "crime_area", "operation", "arrests", "seizures", "victims_rescued",
-                 "seized_value_usd", "seized_kind", "seized_amount", "batch_id")
+                 "batch_id", "version")
+# The companion per-quantity frame: which record (position ``rid`` in the frame), which item, how much.
+QUANTITY_FRAME = ("version", "item_group", "kind", "amount", "value_usd")
+QUANTITY_SUMS = {"seized_kg": "kg", "seized_l": "l", "seized_items": "items"}  # frame column -> kind
+ITEM_MEASURES: tuple[str, ...] = ("records", "operations", "countries", "seizures", "seized_value_usd",
+                                  "seized_kg", "seized_l", "seized_items")  # not split by item: arrests, victims
 
 # Filter attribute -> key of the `summary` JSON "filters" object (CONTRACT.md section 6).
 FILTER_KEYS = {"regions": "region", "countries": "country", "crime_areas": "crime_area",
-               "operations": "operation"}
+               "operations": "operation", "seized_items": "seized_item"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class Filter:
     countries: tuple[str, ...] = ()  # ISO3 codes
     crime_areas: tuple[str, ...] = ()
     operations: tuple[str, ...] = ()
+    seized_items: tuple[str, ...] = ()  # vocabulary items (ocops.seized_items), "Other" included
     since: dt.date | None = None
     until: dt.date | None = None
 
@@ -83,8 +90,10 @@ def make_filter(
     country_values: Iterable[str] = (),
     crime_areas: Iterable[str] = (),
     operations: Iterable[str] = (),
+    seized_items: Iterable[str] = (),
     since: dt.date | str | None = None,
     until: dt.date | str | None = None,
+    items: SeizedItems | None = None,
 ) -> Filter:
     """A Filter from user words, normalised like the importer; unknown values raise BadFilter."""
     region_list = []
@@ -106,12 +115,24 @@ def make_filter(
         if area is None:
             raise BadFilter(f"Unknown crime area '{value}': use one of {', '.join(taxonomy.areas)}.")
         area_list.append(area)
+    item_list = [resolve_item(value, items or load_seized_items()) for value in seized_items]
     return Filter(
         regions=tuple(dict.fromkeys(region_list)), countries=tuple(dict.fromkeys(country_list)),
         crime_areas=tuple(dict.fromkeys(area_list)),
         operations=tuple(dict.fromkeys(" ".join(o.split()) for o in operations if o.strip())),
+        seized_items=tuple(dict.fromkeys(item_list)),
         since=_as_date(since, "since"), until=_as_date(until, "until"),
     )
+
+
+def resolve_item(value: str, items: SeizedItems) -> str:
+    """A seized item as a filter names it (name or alias, like the importer); unknown raises BadFilter."""
+    item = items.resolve(value)
+    if item is None:
+        hint = items.suggest(value)
+        raise BadFilter(f"Unknown seized item '{value}'" + (f": did you mean {' or '.join(hint)}?" if hint else ".")
+                        + " Items the vocabulary does not know are counted under 'Other'.")
+    return item
 
 
 def _as_date(value: dt.date | str | None, name: str) -> dt.date | None:
@@ -149,6 +170,10 @@ def _sql_conditions(flt: Filter, countries: CountryIndex) -> list[sa.ColumnEleme
         conditions.append(table.c.date >= flt.since)
     if flt.until:
         conditions.append(table.c.date <= flt.until)
+    if flt.seized_items:
+        carried = Quantity.__table__.alias("carried")  # type: ignore[attr-defined]  # an alias: the frame's quantity query reads the table too
+        conditions.append(sa.exists().where(carried.c.version == table.c.version,
+                                            carried.c.item_group.in_(flt.seized_items)))
     return conditions
 
 
@@ -165,8 +190,10 @@ def load_frame(engine: Engine) -> pd.DataFrame:
     path = sqlite_file(engine)
     if path is not None and os.path.getsize(path) >= sqlite_arrow.MIN_BYTES:
         raw = _read_sqlite_arrow(path, str(_frame_query().compile(dialect=engine.dialect)))
-        if raw is not None:
-            return compact_frame(raw)
+        quantity_sql = str(_quantity_query().compile(dialect=engine.dialect))
+        raw_quantities = _read_sqlite_arrow(path, quantity_sql) if raw is not None else None
+        if raw is not None and raw_quantities is not None:
+            return compact_frame(raw, raw_quantities)
     with engine.connect() as conn:  # PostgreSQL, or the child reader is not available
         return read_frame(conn)
 
@@ -189,10 +216,27 @@ def _frame_query() -> sa.Select[Any]:
     return sa.select(*(table.c[name] for name in (*FRAME_COLUMNS, *FRAME_EXTRA)))
 
 
+def _quantity_query() -> sa.Select[Any]:
+    """The quantities of the current records."""
+    table = Record.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ without declaring it
+    quantity = Quantity.__table__  # type: ignore[attr-defined]
+    return sa.select(*(quantity.c[name] for name in QUANTITY_FRAME)).select_from(
+        quantity.join(table, table.c.version == quantity.c.version))
+
+
 def read_frame(conn: Connection) -> pd.DataFrame:
     """:func:`load_frame` on an open connection (inside the caller's transaction)."""
-    names = (*FRAME_COLUMNS, *FRAME_EXTRA)
-    compiled = _frame_query().compile(dialect=conn.dialect)
+    raw = _read_query(conn, _frame_query(), (*FRAME_COLUMNS, *FRAME_EXTRA))
+    quantities = _read_query(conn, _quantity_query(), QUANTITY_FRAME)
+    return compact_frame(raw, quantities)
+
+
+TEXT_COLUMNS = ("country", "crime_area", "operation", "city", "end_date", "lead_agency", "item_group", "kind")
+
+
+def _read_query(conn: Connection, query: sa.Select[Any], names: Sequence[str]) -> pd.DataFrame:
+    """A query's rows as a raw frame: COPY on PostgreSQL, the DB-API cursor on SQLite."""
+    compiled = query.compile(dialect=conn.dialect)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if conn.dialect.name == "postgresql":
@@ -201,11 +245,11 @@ def read_frame(conn: Connection) -> pd.DataFrame:
                 for chunk in copy:
                     buffer.write(chunk)
             buffer.seek(0)
-            text_columns = {name: str for name in ("country", "crime_area", "operation", "seized_kind", "city",
-                                                   "end_date", "lead_agency")}
+            text_columns = {name: str for name in TEXT_COLUMNS if name in names}
             raw = pd.read_csv(buffer, names=list(names), header=None, keep_default_na=False,
                               na_values=[""], dtype=text_columns)
-            raw["operation"] = raw["operation"].fillna("")
+            if "operation" in raw:
+                raw["operation"] = raw["operation"].fillna("")
         else:
             cursor.execute(str(compiled))
             rows = cursor.fetchall()
@@ -214,7 +258,7 @@ def read_frame(conn: Connection) -> pd.DataFrame:
                                 for name, values in zip(names, columns, strict=True)})
     finally:
         cursor.close()
-    return compact_frame(raw)
+    return raw
 
 
 def _numbers(raw: pd.DataFrame, name: str, dtype: str) -> np.ndarray:
@@ -232,8 +276,90 @@ def _category(values: pd.Series) -> pd.Categorical:
     return pd.Categorical(values.astype(object).where(values.notna(), None))
 
 
-def compact_frame(raw: pd.DataFrame) -> pd.DataFrame:
-    """Types and derived columns for fast grouping: categoricals, int64 counts, kg/l/items, month."""
+class Quantities:
+    """The per-quantity companion of a frame, kept in ``frame.attrs["quantities"]``.
+
+    ``table`` has one row per seized quantity: ``record`` (the record's ``rid``, its
+    position in the full frame), ``item`` (categorical vocabulary item), ``kind``
+    (kg / l / items, categorical), ``amount`` and ``value_usd``. ``records`` is the
+    length of the full frame. Shared, never copied: pandas deep-copies ``attrs`` on
+    every selection, and this object returns itself.
+    """
+
+    def __init__(self, table: pd.DataFrame, records: int, kinds: dict[str, np.ndarray] | None = None) -> None:
+        self.table, self.records = table, records
+        self._kinds: dict[str, np.ndarray] = kinds or {}  # kind -> mask of its quantities, found once
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Quantities:
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def weights(self, measure: str) -> np.ndarray:
+        """Per quantity: its value (seized_value_usd) or its amount when of the measure's kind, else 0
+        (the table holds 0 for a missing amount or value)."""
+        if measure == "seized_value_usd":
+            return self.table["value_usd"].to_numpy(dtype="float64")
+        kind = QUANTITY_SUMS[measure]
+        if kind not in self._kinds:
+            self._kinds[kind] = _in_categories(self.table["kind"], [kind])
+        return np.where(self._kinds[kind], self.table["amount"].to_numpy(dtype="float64"), 0.0)
+
+    def per_record(self, measure: str) -> np.ndarray:
+        """``measure`` summed per record of the full frame."""
+        return np.bincount(self.table["record"].to_numpy(), weights=self.weights(measure), minlength=self.records)
+
+    def only(self, mask: np.ndarray) -> Quantities:
+        """The quantities of ``mask``."""
+        return Quantities(self.table[mask].reset_index(drop=True), self.records,
+                          {kind: of_kind[mask] for kind, of_kind in self._kinds.items()})
+
+
+def quantities_of(frame: pd.DataFrame) -> Quantities:
+    """The frame's per-quantity companion (empty for a frame built without one)."""
+    found = frame.attrs.get("quantities")
+    if isinstance(found, Quantities):
+        return found
+    empty = pd.DataFrame({"record": np.zeros(0, dtype=np.int32), "item": pd.Categorical([]),
+                          "kind": pd.Categorical([]), "amount": np.zeros(0), "value_usd": np.zeros(0)})
+    return Quantities(empty, len(frame))
+
+
+def attach_quantities(frame: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Give ``frame`` its quantity table (as read back from a copy) and the per-record sums."""
+    quantities = Quantities(table, len(frame))
+    frame.attrs["quantities"] = quantities
+    for name in ("seized_value_usd", *QUANTITY_SUMS):
+        frame[name] = quantities.per_record(name)
+    return frame
+
+
+def _quantity_table(raw: pd.DataFrame, versions: np.ndarray) -> pd.DataFrame:
+    """Quantities read from the store, each tied to its record's position in the frame."""
+    order = np.argsort(versions, kind="stable")
+    own = pd.to_numeric(raw["version"], errors="coerce").fillna(-1).to_numpy(dtype="int64")
+    index = np.clip(np.searchsorted(versions[order], own), 0, max(len(order) - 1, 0))
+    found = (versions[order][index] == own) if len(order) else np.zeros(len(own), dtype=bool)
+    amount = np.nan_to_num(pd.to_numeric(raw["amount"], errors="coerce").to_numpy(dtype="float64"))
+    value = np.nan_to_num(pd.to_numeric(raw["value_usd"], errors="coerce").to_numpy(dtype="float64"))
+    table = pd.DataFrame({
+        "record": order[index][found].astype(np.int32) if len(order) else np.zeros(0, dtype=np.int32),
+        "item": _category(raw["item_group"][found].reset_index(drop=True)),
+        "kind": _category(raw["kind"][found].reset_index(drop=True)),
+        "amount": amount[found],  # 0 when not given: the table only feeds sums
+        "value_usd": value[found],
+    })
+    # Sorted by record, then item: a record's quantities of one item are adjacent (grouped_by_item).
+    ordered = np.lexsort((table["item"].cat.codes.to_numpy(), table["record"].to_numpy()))
+    return table.iloc[ordered].reset_index(drop=True)
+
+
+def compact_frame(raw: pd.DataFrame, raw_quantities: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Types and derived columns for fast grouping: categoricals, int64 counts, kg/l/items, month;
+    the quantities as a companion table (:class:`Quantities`) with their sums per record."""
     dates = (pd.to_datetime(raw["date"].astype(str), format="ISO8601") if len(raw)
              else pd.Series([], dtype="datetime64[s]"))
     frame = pd.DataFrame({
@@ -244,13 +370,13 @@ def compact_frame(raw: pd.DataFrame) -> pd.DataFrame:
         "arrests": _numbers(raw, "arrests", "int64"),
         "seizures": _numbers(raw, "seizures", "int64"),
         "victims_rescued": _numbers(raw, "victims_rescued", "int64"),
-        "seized_value_usd": _numbers(raw, "seized_value_usd", "float64"),
         "batch_id": _numbers(raw, "batch_id", "int64"),
+        "rid": np.arange(len(raw), dtype=np.int32),  # the record's position: quantities refer to it
     })
-    amount = _numbers(raw, "seized_amount", "float64")
-    kind = raw["seized_kind"].astype(object).to_numpy()  # small: compared once per row
-    for name, unit in (("seized_kg", "kg"), ("seized_l", "l"), ("seized_items", "items")):
-        frame[name] = np.where(kind == unit, amount, 0.0)
+    if raw_quantities is None:
+        raw_quantities = pd.DataFrame({name: pd.Series([], dtype=object) for name in QUANTITY_FRAME})
+    versions = _numbers(raw, "version", "int64") if "version" in raw else np.full(len(raw), -1, dtype=np.int64)
+    attach_quantities(frame, _quantity_table(raw_quantities, versions))
     frame["month"] = (frame["date"].dt.year * 100 + frame["date"].dt.month).astype("int32")
     if all(name in raw for name in FRAME_EXTRA):
         frame["latitude"] = pd.to_numeric(raw["latitude"], errors="coerce").to_numpy(dtype="float64")
@@ -280,7 +406,70 @@ def select(frame: pd.DataFrame, flt: Filter, countries: CountryIndex | None) -> 
             mask &= days >= np.datetime64(flt.since, "s")
         if flt.until:
             mask &= days <= np.datetime64(flt.until, "s")
-    return frame if mask.all() else frame[mask]
+    if not flt.seized_items:
+        return frame if mask.all() else frame[mask]
+    return _only_items(frame, mask, flt.seized_items)
+
+
+def _only_items(frame: pd.DataFrame, mask: np.ndarray, items: Sequence[str]) -> pd.DataFrame:
+    """The records of ``mask`` that carry any of ``items``, with only those items' quantities and value."""
+    quantities = quantities_of(frame)
+    wanted = quantities.only(_in_categories(quantities.table["item"], items))
+    carries = np.zeros(quantities.records, dtype=bool)
+    carries[wanted.table["record"].to_numpy()] = True
+    rid = frame["rid"].to_numpy()
+    chosen = frame[mask & carries[rid]]
+    rid = chosen["rid"].to_numpy()
+    chosen = chosen.assign(**{name: wanted.per_record(name)[rid] for name in ("seized_value_usd", *QUANTITY_SUMS)})
+    chosen.attrs["quantities"] = wanted
+    return chosen
+
+
+@dataclass(frozen=True)
+class QuantityRows:
+    """The quantities of a selected frame: each one's row position in it and item code."""
+
+    position: np.ndarray
+    item: np.ndarray
+    labels: list[str]
+    quantities: Quantities
+    kept: np.ndarray
+
+    def weights(self, measure: str) -> np.ndarray:
+        """Per kept quantity: the value or the amount of the measure's kind."""
+        return self.quantities.weights(measure)[self.kept]
+
+
+def quantity_rows(chosen: pd.DataFrame) -> QuantityRows:
+    """The quantities of the records in ``chosen`` (a :func:`select` result)."""
+    quantities = quantities_of(chosen)
+    position_of = np.full(quantities.records, -1, dtype=np.int64)
+    position_of[chosen["rid"].to_numpy()] = np.arange(len(chosen))
+    position = position_of[quantities.table["record"].to_numpy()]
+    kept = position >= 0
+    item = quantities.table["item"]
+    return QuantityRows(position[kept], item.cat.codes.to_numpy().astype(np.int64)[kept],
+                        [str(c) for c in item.cat.categories], quantities, kept)
+
+
+def grouped_by_item(chosen: pd.DataFrame) -> pd.DataFrame:
+    """Per seized item: the records, operations, countries and seizures that carry it, and only
+    its quantities and value (arrests and victims are not split by item), sorted by item."""
+    rows = quantity_rows(chosen)
+    groups = len(rows.labels)
+    # Quantities are sorted by record and item (_quantity_table): the first of each run is a distinct pair.
+    first = np.ones(len(rows.item), dtype=bool)
+    first[1:] = (rows.position[1:] != rows.position[:-1]) | (rows.item[1:] != rows.item[:-1])
+    item, position = rows.item[first], rows.position[first]
+    table = pd.DataFrame({"key": rows.labels, "records": np.bincount(item, minlength=groups)})
+    for measure, column in (("operations", "operation"), ("countries", "country")):
+        table[measure] = _distinct_per_group(item, groups, chosen[column].iloc[position]) if len(item) else 0
+    seizures = chosen["seizures"].to_numpy()[position]
+    table["seizures"] = np.rint(np.bincount(item, weights=seizures, minlength=groups)).astype(np.int64)
+    for measure in ("seized_value_usd", *QUANTITY_SUMS):
+        table[measure] = np.bincount(rows.item, weights=rows.weights(measure), minlength=groups)
+    table = table[table["records"] > 0]
+    return table.sort_values("key", kind="stable").reset_index(drop=True)[["key", *ITEM_MEASURES]]
 
 
 def _in_categories(column: pd.Series, wanted: Iterable[str]) -> np.ndarray:
@@ -335,8 +524,8 @@ def group_codes(frame: pd.DataFrame, by: str, countries: CountryIndex | None) ->
         first = int(index.min())
         labels = [f"{(first + i) // 12:04d}-{(first + i) % 12 + 1:02d}" for i in range(int(index.max()) - first + 1)]
         return index - first, labels
-    if by not in GROUPINGS:
-        raise BadFilter(f"Cannot group by '{by}': use one of {', '.join(GROUPINGS)}.")
+    if by not in GROUPINGS or by == "seized_item":  # a record may carry several items: see grouped_by_item
+        raise BadFilter(f"Cannot group by '{by}': use one of {', '.join(g for g in GROUPINGS if g != 'seized_item')}.")
     column = frame[by]
     return column.cat.codes.to_numpy().astype(np.int64), [str(c) for c in column.cat.categories]
 
@@ -373,9 +562,11 @@ def measure_matrix(frame: pd.DataFrame, rows: np.ndarray, n_rows: int, columns: 
 
 def grouped(frame: pd.DataFrame, by: str, countries: CountryIndex | None) -> pd.DataFrame:
     """Every measure per group, one row per key, sorted by key (month keys as YYYY-MM)."""
-    columns = ["key", *MEASURES]
+    columns = ["key", *(ITEM_MEASURES if by == "seized_item" else MEASURES)]
     if frame.empty:
         return pd.DataFrame(columns=columns)
+    if by == "seized_item":
+        return grouped_by_item(frame)
     codes, labels = group_codes(frame, by, countries)
     table = pd.DataFrame({"key": labels})
     for measure in MEASURES:
@@ -392,10 +583,17 @@ def summary(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, by: str |
     result: dict[str, Any] = {"filters": flt.to_dict(), "totals": totals(chosen)}
     if by:
         table = grouped(chosen, by, countries)
+        measures = ITEM_MEASURES if by == "seized_item" else MEASURES
         result["groups"] = [
-            {"key": row["key"], **{m: _clean(row[m], m) for m in MEASURES}} for row in table.to_dict("records")
+            {"key": row["key"], **{m: _clean(row[m], m) for m in measures}} for row in table.to_dict("records")
         ]
     return result
+
+
+SEIZED_FIELDS = {"seized_item": "item", "seized_quantity": "quantity", "seized_unit": "unit",
+                 "seized_value_usd": "value_usd"}  # contract field -> quantity column
+EXPORT_QUANTITY = ("item", "item_group", "quantity", "unit", "kind", "amount", "value_usd")
+RECORD_COLUMNS: tuple[str, ...] = (*EXPORT_COLUMNS, "quantities")
 
 
 def records(
@@ -403,23 +601,41 @@ def records(
     flt: Filter,
     countries: CountryIndex,
     limit: int | None = None,
-    columns: Sequence[str] = EXPORT_COLUMNS,
+    columns: Sequence[str] = RECORD_COLUMNS,
 ) -> pd.DataFrame:
-    """The filtered records with every contract field plus region and batch_id, newest first."""
+    """The filtered records with every contract field plus region and batch_id, newest first,
+    and ``quantities``: every seized quantity of the record (a list of dicts with
+    EXPORT_QUANTITY keys, in order); the ``seized_*`` fields hold the first one."""
     table = Record.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ without declaring it
-    stored = [c for c in columns if c != "region"]
+    quantity = Quantity.__table__  # type: ignore[attr-defined]
+    stored = [c for c in columns if c not in ("region", "quantities") and c not in SEIZED_FIELDS]
     if "region" in columns and "country" not in stored:
         stored.append("country")  # the region is derived from it
-    query = (sa.select(*(table.c[c] for c in stored)).where(*_sql_conditions(flt, countries))
+    query = (sa.select(*(table.c[c] for c in stored), table.c.version).where(*_sql_conditions(flt, countries))
              .order_by(table.c.date.desc(), table.c.id.desc()))
     if limit is not None:
         query = query.limit(limit)
+    chosen = query.subquery()
+    quantities = (sa.select(quantity.c.version, *(quantity.c[c] for c in EXPORT_QUANTITY))
+                  .join(chosen, chosen.c.version == quantity.c.version)
+                  .order_by(quantity.c.version, quantity.c.position, quantity.c.id))
     with engine.connect() as conn:
         rows = conn.execute(query).fetchall()
-    frame = pd.DataFrame(rows, columns=stored).astype(object)
+        found = conn.execute(quantities).fetchall()
+    frame = pd.DataFrame(rows, columns=[*stored, "version"]).astype(object)
     frame = frame.where(frame.notna(), None)
+    by_version: dict[int, list[dict[str, Any]]] = {}
+    for row in found:
+        values = {name: (None if pd.isna(value) else value)
+                  for name, value in zip(EXPORT_QUANTITY, row[1:], strict=True)}
+        by_version.setdefault(int(row[0]), []).append(values)
+    lists = [by_version.get(int(v), []) for v in frame["version"]]
+    for name, source in SEIZED_FIELDS.items():
+        if name in columns:
+            frame[name] = pd.Series([q[0][source] if q else None for q in lists], index=frame.index, dtype=object)
     if "region" in columns:
         frame["region"] = [countries.region_of(c) for c in frame["country"]] if len(frame) else []
+    frame["quantities"] = pd.Series(lists, index=frame.index, dtype=object)
     return frame[list(columns)]
 
 

@@ -26,17 +26,22 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ocops.queries import load_frame, read_frame, sqlite_file
+from ocops.queries import attach_quantities, load_frame, quantities_of, read_frame, sqlite_file
 
 # Bump whenever the frame's columns or types change (ocops.queries.compact_frame), so
 # copies written by older code are never read; tests/test_snapshot.py pins the schema.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the record id column (rid) and the quantities companion file
 META = sa.text("SELECT key, value FROM meta WHERE key IN ('data_version', 'store_id')")
 DTYPES = "ocops_dtypes"  # the frame's column types, kept in the copy (Parquet loses some of them)
 
 
 def _path(folder: Path, store_id: int, version: int) -> Path:
     return folder / f"frame-v{FORMAT_VERSION}-{store_id}-{version}.parquet"
+
+
+def _quantities_path(folder: Path, store_id: int, version: int) -> Path:
+    """The per-quantity companion of a copy (``ocops.queries.Quantities``), written first."""
+    return folder / f"quantities-v{FORMAT_VERSION}-{store_id}-{version}.parquet"
 
 
 def _identity(engine: Engine) -> tuple[int, int]:
@@ -72,18 +77,26 @@ def _write(folder: Path, store_id: int, version: int, frame: pd.DataFrame) -> No
         return  # nothing worth a copy, and empty columns would lose their types
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        # A unique name opened like any other file (mode 0666 less the umask), not mkstemp's 0600.
-        temporary = folder / f".frame-{os.getpid()}-{secrets.token_hex(8)}.tmp"
-        try:
-            typed = frame.copy(deep=False)
-            typed.attrs = {DTYPES: {name: _spec(dtype) for name, dtype in frame.dtypes.items()}}
-            typed.to_parquet(temporary, index=False)
-            os.replace(temporary, _path(folder, store_id, version))
-        finally:
-            temporary.unlink(missing_ok=True)
-        for old in folder.glob(f"frame-v{FORMAT_VERSION}-{store_id}-*.parquet"):
-            if old.name != _path(folder, store_id, version).name:
-                old.unlink(missing_ok=True)
+        plain = frame.copy(deep=False)
+        plain.attrs = {}  # the quantities go to their own file, written first
+        parts = ((quantities_of(frame).table, _quantities_path(folder, store_id, version)),
+                 (plain, _path(folder, store_id, version)))
+        for part, path in parts:
+            # A unique name opened like any other file (mode 0666 less the umask), not mkstemp's 0600.
+            temporary = folder / f".frame-{os.getpid()}-{secrets.token_hex(8)}.tmp"
+            try:
+                typed = part.copy(deep=False)
+                typed.attrs = {DTYPES: {name: _spec(dtype) for name, dtype in part.dtypes.items()}}
+                typed.to_parquet(temporary, index=False)
+                os.replace(temporary, path)
+            finally:
+                temporary.unlink(missing_ok=True)
+        keep = {path.name for _part, path in parts}
+        for pattern in (f"frame-v{FORMAT_VERSION}-{store_id}-*.parquet",
+                        f"quantities-v{FORMAT_VERSION}-{store_id}-*.parquet"):
+            for old in folder.glob(pattern):
+                if old.name not in keep:
+                    old.unlink(missing_ok=True)
     except OSError:
         return  # a read-only or full disk only costs speed
 
@@ -119,12 +132,13 @@ def cached_frame(engine: Engine, folder: Path | None) -> pd.DataFrame:
     if folder is None:
         return _read_consistent(engine)[2]
     store_id, version = _identity(engine)
-    path = _path(folder, store_id, version)
-    if path.exists():
+    path, quantities = _path(folder, store_id, version), _quantities_path(folder, store_id, version)
+    if path.exists() and quantities.exists():
         try:
-            return _typed(pd.read_parquet(path))
+            return attach_quantities(_typed(pd.read_parquet(path)), _typed(pd.read_parquet(quantities)))
         except (OSError, ValueError):
             path.unlink(missing_ok=True)
+            quantities.unlink(missing_ok=True)
     store_id, version, frame = _read_consistent(engine)
     _write(folder, store_id, version, frame)
     return frame

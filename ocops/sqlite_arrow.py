@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 # Below this file size the child's start-up (~0.3 s) costs more than it saves.
 MIN_BYTES = 16 * 1024 * 1024
-DICTIONARY_COLUMNS = ("country", "crime_area", "operation", "seized_kind", "city", "lead_agency")
+DICTIONARY_COLUMNS = ("country", "crime_area", "operation", "city", "lead_agency", "item_group", "kind")
 
 
 def read(path: str, sql: str, timeout: float = 600) -> object | None:

@@ -152,50 +152,56 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
 
 @lru_cache(maxsize=8)
 def _load_cached(path: Path) -> Taxonomy:
+    return Taxonomy(read_entries(path, "area", "crime-area", "crime areas"))
+
+
+def read_entries(path: Path, noun: str, kind: str, plural: str) -> list[tuple[str, list[str]]]:
+    """``(name, aliases)`` pairs of a vocabulary file with columns ``<noun>,aliases``
+    (crime areas, seized items), checked: raises :class:`DataFileError` naming the line."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.reader(handle))
     except (OSError, UnicodeDecodeError) as exc:
         raise DataFileError(
-            f"Cannot read the crime-area file {path}: {exc}. "
-            "Point to a UTF-8 CSV file with columns area,aliases."
+            f"Cannot read the {kind} file {path}: {exc}. "
+            f"Point to a UTF-8 CSV file with columns {noun},aliases."
         ) from exc
     header = [normalise_key(cell) for cell in rows[0]] if rows else []
-    if header[:2] != ["area", "aliases"]:
+    if header[:2] != [noun, "aliases"]:
         found = ",".join(rows[0]) if rows else "an empty file"
         raise DataFileError(
-            f"{path}, line 1: the header must be 'area,aliases' (found {found}). "
-            "Fix the first line of the crime-area file."
+            f"{path}, line 1: the header must be '{noun},aliases' (found {found}). "
+            f"Fix the first line of the {kind} file."
         )
     entries: list[tuple[str, list[str]]] = []
-    owner: dict[str, tuple[str, int]] = {}  # normalised key -> (area, line)
-    seen_areas: dict[str, int] = {}
+    owner: dict[str, tuple[str, int]] = {}  # normalised key -> (name, line)
+    seen: dict[str, int] = {}
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
-        area = " ".join(row[0].split())
-        if not area:
-            raise DataFileError(f"{path}, line {line}: the area name is empty. Give every line an area name.")
+        name = " ".join(row[0].split())
+        if not name:
+            raise DataFileError(f"{path}, line {line}: the {noun} name is empty. Give every line an {noun} name.")
         aliases = [" ".join(a.split()) for a in (row[1] if len(row) > 1 else "").split("|")]
         aliases = [a for a in aliases if a]
-        if area in seen_areas:
+        if name in seen:
             raise DataFileError(
-                f"{path}, line {line}: area '{area}' is listed twice (first on line {seen_areas[area]}). "
-                "Give each area one line."
+                f"{path}, line {line}: {noun} '{name}' is listed twice (first on line {seen[name]}). "
+                f"Give each {noun} one line."
             )
-        seen_areas[area] = line
-        for wording in (area, *aliases):
+        seen[name] = line
+        for wording in (name, *aliases):
             key = normalise_key(wording)
-            claimed = owner.setdefault(key, (area, line))
-            if claimed[0] != area:
+            claimed = owner.setdefault(key, (name, line))
+            if claimed[0] != name:
                 raise DataFileError(
-                    f"{path}, line {line}: alias '{wording}' is already used by area '{claimed[0]}' "
-                    f"on line {claimed[1]}. Each name and alias may belong to one area only."
+                    f"{path}, line {line}: alias '{wording}' is already used by {noun} '{claimed[0]}' "
+                    f"on line {claimed[1]}. Each name and alias may belong to one {noun} only."
                 )
-        entries.append((area, aliases))
+        entries.append((name, aliases))
     if not entries:
-        raise DataFileError(f"{path}: no crime areas found. Add one line per area after the header.")
-    return Taxonomy(entries)
+        raise DataFileError(f"{path}: no {plural} found. Add one line per {noun} after the header.")
+    return entries
 
 
 @dataclass(frozen=True)

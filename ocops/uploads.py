@@ -334,6 +334,9 @@ def dry_run_notes(report: ImportReport) -> list[str]:
         notes.append(f"{report.updated:,} rows would update records of earlier batches {batches}.")
     if report.ignored_columns:
         notes.append(f"Columns not imported as fields: {', '.join(report.ignored_columns)}.")
+    if report.unknown_items:
+        notes.append(f"Seized items not in the vocabulary, counted under Other: {', '.join(report.unknown_items)} "
+                     "(add them as aliases in the seized-item file to count them under an item).")
     return notes
 
 
@@ -366,8 +369,9 @@ def import_message(report: ImportReport) -> str:
 BATCH_COLUMNS: dict[str, str] = {
     "batch_id": "Batch", "filename": "File", "created_at": "Imported at (UTC)", "user": "User",
     "rows_read": "Rows read", "imported": "New", "updated": "Updated", "unchanged": "Unchanged",
-    "rejected": "Rejected", "current_records": "Records now",
+    "rejected": "Rejected", "current_records": "Records now", "removed": "Removed",
 }
+STRIKE = "\u0336"  # combining long stroke: a removed batch's file name shows struck through as text
 
 
 def _when(value: Any) -> str:
@@ -375,9 +379,19 @@ def _when(value: Any) -> str:
     return str(value).replace("T", " ")[:19]
 
 
+def struck(text: str) -> str:
+    """``text`` struck through (a combining stroke after each character), for removed batches."""
+    return "".join(character + STRIKE for character in text)
+
+
 def history_frame(batches: list[dict[str, Any]]) -> pd.DataFrame:
-    """Batches (from ``importer.list_batches``) as the history table."""
-    frame = pd.DataFrame(batches, columns=list(BATCH_COLUMNS))
+    """Batches (from ``importer.list_batches``) as the history table; a removed batch keeps its
+    row, its file name struck through and "Removed" saying when and by whom."""
+    removed = [b.get("removed_at") for b in batches]
+    frame = pd.DataFrame(batches, columns=[c for c in BATCH_COLUMNS if c != "removed"])
+    frame["removed"] = [f"{_when(at)} UTC by {b.get('removed_by') or 'unknown'}" if at else ""
+                        for at, b in zip(removed, batches, strict=True)]
+    frame["filename"] = [struck(name) if at else name for name, at in zip(frame["filename"], removed, strict=True)]
     frame["created_at"] = frame["created_at"].map(_when)
     return frame.rename(columns=BATCH_COLUMNS)
 

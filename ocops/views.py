@@ -53,10 +53,79 @@ def kpis(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) -> list[Kpi]
             for m in KPI_MEASURES]
 
 
-def quantities(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) -> dict[str, float]:
-    """Seized quantities by kind: kg, litres and items."""
-    now = queries.totals(queries.select(frame, flt, countries))
-    return {m: now[m] for m in QUANTITY_MEASURES}
+ITEM_COLUMNS: tuple[str, ...] = ("key", "records", *QUANTITY_MEASURES, "seized_value_usd")
+ITEM_ACROSS: dict[str, str] = {"region": "Region", "year": "Year"}
+KIND_LABELS = {"kg": "kg", "l": "l", "items": "items"}
+
+
+def items_table(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) -> pd.DataFrame:
+    """Seized quantities per item (``key``): the records carrying it, kg, litres, items and value
+    in USD; largest value first, then by item."""
+    table = totals_by(frame, flt, countries, "seized_item")
+    if table.empty:
+        return pd.DataFrame(columns=list(ITEM_COLUMNS))
+    table = table.sort_values(["seized_value_usd", "key"], ascending=[False, True], kind="stable")
+    return table[list(ITEM_COLUMNS)].reset_index(drop=True)
+
+
+def items_across(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, across: str,
+                 measure: str) -> pd.DataFrame:
+    """``measure`` (records, a quantity or the value) per seized item and region or year:
+    columns ``item``, ``across`` and ``value``, only cells with quantities, sorted."""
+    chosen = queries.select(frame, flt, countries)
+    columns = ["item", "across", "value"]
+    rows = queries.quantity_rows(chosen)
+    if not len(rows.position):
+        return pd.DataFrame(columns=columns)
+    if across == "region":
+        codes, labels = queries.group_codes(chosen, "region", countries)
+    else:
+        years = chosen["month"].to_numpy().astype(np.int64) // 100
+        codes, labels = years - years.min(), [str(y) for y in range(int(years.min()), int(years.max()) + 1)]
+    size = len(labels)
+    cells = rows.item * size + codes[rows.position]
+    if measure == "records":  # each record once per item and cell
+        pairs = np.unique(cells * max(len(chosen), 1) + rows.position)
+        values = np.bincount(pairs // max(len(chosen), 1), minlength=len(rows.labels) * size)
+    else:
+        values = np.bincount(cells, weights=rows.weights(measure), minlength=len(rows.labels) * size)
+    present = np.bincount(cells, minlength=len(rows.labels) * size) > 0
+    index = np.flatnonzero(present)
+    table = pd.DataFrame({"item": [rows.labels[i // size] for i in index], "across": [labels[i % size] for i in index],
+                          "value": values[index]})
+    return table.sort_values(["item", "across"], kind="stable").reset_index(drop=True)[columns]
+
+
+def describe_quantity(item: str, kind: str | None, amount: float, value: float) -> str:
+    """One seized quantity in words: 'Cocaine 120 kg (USD 3,000,000)'."""
+    text = item
+    if isinstance(kind, str) and not pd.isna(amount):
+        text += f" {format_number(amount)} {KIND_LABELS.get(kind, kind)}"
+    if not pd.isna(value) and value:
+        text += f" (USD {format_number(value, 'seized_value_usd')})"
+    return text
+
+
+def operation_records(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, operation: str) -> pd.DataFrame:
+    """One operation's records under the filter, oldest first: date, country, city, arrests, seizures,
+    victims and the items each record seized (every quantity, in words)."""
+    chosen = queries.select(frame, replace(flt, operations=(operation,)), countries)
+    rows = queries.quantity_rows(chosen)
+    table = rows.quantities.table[rows.kept]
+    words: dict[int, list[str]] = {}
+    for position, item, kind, amount, value in zip(rows.position.tolist(), table["item"].astype(str).tolist(),
+                                                   table["kind"].astype(object).tolist(),
+                                                   table["amount"].tolist(), table["value_usd"].tolist(), strict=True):
+        words.setdefault(position, []).append(describe_quantity(item, kind, amount, value))
+    result = pd.DataFrame({
+        "date": chosen["date"].dt.date.to_numpy(),
+        "country": [countries.get(c).name for c in chosen["country"].astype(str)],
+        "city": chosen["city"].astype(object).fillna("").to_numpy() if "city" in chosen else "",
+        "arrests": chosen["arrests"].to_numpy(), "seizures": chosen["seizures"].to_numpy(),
+        "victims_rescued": chosen["victims_rescued"].to_numpy(),
+        "items": ["; ".join(words.get(i, [])) for i in range(len(chosen))],
+    })
+    return result.sort_values(["date", "country"], kind="stable").reset_index(drop=True)
 
 
 def format_number(value: float | None, measure: str = "") -> str:
@@ -299,7 +368,7 @@ def map_points(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) -> pd.
 
 def data_status(engine: Engine) -> dict[str, Any]:
     """What the store holds: batch count, time of the last import, whether the sample is loaded."""
-    batches = list_batches(engine)
+    batches = [b for b in list_batches(engine) if not b["removed_at"]]
     return {
         "batches": len(batches),
         "last_import": _minutes(batches[0]["created_at"]) if batches else None,

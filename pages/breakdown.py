@@ -28,6 +28,15 @@ components.table(view(context, "share_table", by, measure), {
     "key": by.replace("_", " ").capitalize(), "current": "Current period", "share_pct": "Share (%)",
     "previous": "Previous period", "change_pct": "Change (%)"})
 
+st.subheader("By seized item")
+left, right = st.columns(2)
+item_measure = left.selectbox("Item measure", ["records", *views.QUANTITY_MEASURES, "seized_value_usd"],
+                              format_func=views.MEASURE_LABELS.get, key="breakdown_item_measure")
+across = right.segmented_control("Items by", list(views.ITEM_ACROSS), default="region",
+                                 format_func=views.ITEM_ACROSS.get, key="breakdown_item_across") or "region"
+items = view(context, "items_across", across, item_measure)
+st.plotly_chart(charts.item_bars(items, item_measure, views.ITEM_ACROSS[across]), key="breakdown_items")
+
 st.subheader("Current vs previous period")
 components.table(view(context, "period_comparison"), {
     "measure": "Measure", "current": "Current period", "previous": "Previous period", "change": "Change",

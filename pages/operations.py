@@ -32,6 +32,8 @@ if chosen:
         st.markdown("**Source batches (files)**")
         components.table(sources, {"batch_id": "Batch", "file": "File", "imported_at": "Imported",
                                    "records": "Records"})
+    st.markdown(f"**{chosen}: records and their seized items**")
+    components.table(view(context, "operation_records", chosen), components.RECORD_COLUMNS)
 
 st.subheader("Download the filtered records")
 record_downloads(context)

@@ -12,8 +12,8 @@ components.caption(context)
 components.require_data(context)
 
 components.kpi_cards(view(context, "kpis"))
-st.subheader("Seized quantities")
-components.quantity_cards(view(context, "quantities"))
+st.subheader("Seized quantities by item")
+components.items_table(view(context, "items_table"))
 
 left, right = st.columns([3, 2])
 with left:

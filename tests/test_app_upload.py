@@ -167,7 +167,11 @@ def test_map_dry_run_import_and_remove(store: str) -> None:
     assert [s.value for s in at.success] == [
         "Removed batch #1 (upload_european.csv): 4 records removed, 0 restored to their earlier values."]
     assert _totals(store)["records"] == 0
-    assert list_batches(make_engine(store)) == []
+    assert [(b["batch_id"], b["removed_by"]) for b in list_batches(make_engine(store))] == [(1, "tester")]
+    history = _table(at, "Records now")  # the removed batch stays, struck through, with who and when
+    assert history["File"].tolist() == ["".join(c + "\u0336" for c in "upload_european.csv")]
+    assert history["Removed"].iloc[0].endswith(" UTC by tester")
+    assert not [b for b in at.button if b.label == "Remove"]
 
 
 def test_all_or_nothing_imports_nothing_when_a_row_is_rejected(store: str) -> None:
@@ -350,3 +354,26 @@ def test_the_sidebar_filters_are_not_on_the_upload_page_and_keep_their_values(st
     at.switch_page("pages/overview.py")
     at.run()
     assert at.multiselect(key="f_region").value == ["Europe"]
+def test_a_preset_with_quantities_imports_every_quantity(store: str) -> None:
+    """The upload page keeps a preset's `quantities`: per-item totals as tests/test_quantities.py adds them up."""
+    from ocops.ingest.mapping import Mapping
+    from ocops.presets import save_preset
+    from tests.test_quantities import SEIZURES_FILE, SEIZURES_MAPPING
+
+    engine = make_engine(store)
+    headers = SEIZURES_FILE.split("\n", 1)[0].split(",")
+    save_preset(engine, "Seizure columns", headers, Mapping.from_data(SEIZURES_MAPPING))
+    engine.dispose()
+    at = _upload_page()
+    _upload(at, "seizures.csv", SEIZURES_FILE.encode())
+    _button(at, "Apply preset “Seizure columns”").click()
+    at.run()
+    _button(at, "Dry run").click()
+    at.run()
+    assert any("counted under Other: Solar panels" in i.value for i in at.info)
+    _button(at, "Import").click()
+    at.run()
+    assert not at.exception, at.exception
+    totals = _totals(store)
+    assert (totals["records"], totals["seized_kg"], totals["seized_items"], totals["seized_value_usd"]) == (
+        4, 151.0, 22, 2000000.0)

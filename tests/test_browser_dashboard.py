@@ -86,3 +86,32 @@ def test_shared_link_shows_hand_computed_figures_on_every_page(server: str, chro
             assert outside == [], "the dashboard fetched from the internet"
         finally:
             browser.close()
+
+
+def test_a_seized_item_link_shows_that_items_kilograms(server: str, chromium: Path) -> None:
+    """`/?seized_item=cocaine`: the default period (2018) holds L-01 120 + L-02 80 + L-03 500 = 700 kg
+    of cocaine worth 3,000,000 + 2,000,000 + 12,500,000 USD, in 3 records."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.goto(server + "/?seized_item=cocaine")
+            values = page.locator('[data-testid="stMetricValue"]')
+            expect(values.nth(6)).to_be_visible(timeout=30_000)
+            assert [values.nth(i).inner_text().strip() for i in (0, 6)] == ["3", "17,500,000"]
+            table = page.locator('[data-testid="stDataFrame"]').first
+            expect(table).to_be_visible(timeout=15_000)
+            # the grid's accessible table: one row, Cocaine, with 700 in the kg column
+            expect(table.locator('th[role="columnheader"]').nth(2)).to_have_text("kg", timeout=15_000)
+            expect(table.locator('[data-testid="glide-cell-0-0"]')).to_have_text("Cocaine")
+            expect(table.locator('[data-testid="glide-cell-2-0"]')).to_have_text("700")
+            assert table.locator('td[role="gridcell"]').count() == 6
+            expect(page.locator('[data-testid="stSidebar"]').get_by_text("Cocaine", exact=True)).to_be_visible()
+            assert _query(page.url).get("seized_item") == ["Cocaine"]
+            _assert_no_error(page)
+            Path(ROOT / "tests" / "artifacts").mkdir(exist_ok=True)
+            page.screenshot(path=str(ROOT / "tests" / "artifacts" / "overview-seized-item-cocaine.png"), full_page=True)
+        finally:
+            browser.close()

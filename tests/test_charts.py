@@ -54,3 +54,14 @@ def test_horizontal_bars_largest_on_top() -> None:
     figure = charts.horizontal_bars(table, "arrests", "Arrests by region")
     assert list(figure.data[0].y) == ["Africa", "Europe", "Americas"]
     assert list(figure.data[0].x) == [39, 40, 60]
+
+
+def test_item_bars_one_trace_per_region_items_in_order() -> None:
+    table = pd.DataFrame({"item": ["Cannabis herb", "Cocaine", "Cocaine"], "across": ["Africa", "Americas", "Europe"],
+                          "value": [200.0, 500.0, 250.0]})
+    figure = charts.item_bars(table, "seized_kg", "Region")
+    assert {t.name: (list(t.y), list(t.x)) for t in figure.data} == {
+        "Africa": (["Cannabis herb"], [200.0]), "Americas": (["Cocaine"], [500.0]), "Europe": (["Cocaine"], [250.0])}
+    assert figure.layout.barmode == "stack"
+    assert list(figure.layout.yaxis.categoryarray) == ["Cocaine", "Cannabis herb"]
+    assert figure.layout.title.text == "Seized (kg) by seized item and region"

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -235,7 +236,7 @@ def test_export_out_file_and_filters(loaded_url: str, tmp_path: Path, capsys: py
     assert capsys.readouterr().out == ""
     rows = json.loads(out.read_text(encoding="utf-8"))
     assert sorted(r["record_id"] for r in rows) == ["CORE-09", "CORE-10", "CORE-12", "CORE-13", "CORE-14"]
-    assert list(rows[0]) == list(queries.EXPORT_COLUMNS)
+    assert list(rows[0]) == [*queries.EXPORT_COLUMNS, "quantities"]
     csv_out = tmp_path / "africa.csv"
     assert cli.main(["--db", loaded_url, "export", "--region", "Africa", "--format", "csv",
                      "--out", str(csv_out)]) == 0
@@ -277,7 +278,14 @@ def test_batches_and_remove_batch_restore_the_previous_figures(loaded_url: str, 
     code, result, _ = run(capsys, loaded_url, "summary", "--by", "region")
     assert_measures(result["totals"], ALL)
     assert_groups(result["groups"], BY_REGION)
-    assert [b["batch_id"] for b in run(capsys, loaded_url, "batches")[1]] == [1]
+    listed = run(capsys, loaded_url, "batches")[1]  # a removed batch stays listed, struck out
+    assert [(b["batch_id"], b["current_records"], b["removed_by"] is not None, b["removed_at"] is not None)
+            for b in listed] == [(2, 0, True, True), (1, 18, False, False)]
+    code, output, err = run(capsys, loaded_url, "remove-batch", "2")
+    assert code == 2 and err == "error: " + output["error"] + "\n"
+    assert re.fullmatch(r"Batch 2 \(update\.csv\) was already removed on \d{4}-\d\d-\d\d \d\d:\d\d UTC by "
+                        + re.escape(listed[0]["removed_by"]) + r": nothing to undo\. List the batches with "
+                        r"`python -m ocops batches`\.", output["error"])
 
     assert run(capsys, loaded_url, "remove-batch", "1")[0] == 0
     assert run(capsys, loaded_url, "summary")[1]["totals"] == ZERO

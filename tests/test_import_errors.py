@@ -73,7 +73,8 @@ def test_every_row_level_problem_is_reported_and_the_valid_rows_imported(
     with engine.connect() as conn:
         rows = conn.execute(sa.text(
             "SELECT operation, date, end_date, country, crime_area, arrests, victims_rescued, latitude, longitude, "
-            "seized_quantity, seized_unit, seized_kind, seized_amount FROM records ORDER BY arrests")).all()
+            "q.quantity, q.unit, q.kind, q.amount FROM records r LEFT JOIN quantities q ON q.version = r.version "
+            "ORDER BY arrests")).all()
     assert [tuple(str(v) if v is not None else None for v in row) for row in rows] == [
         ("Op A", "2019-03-01", None, "BRA", "Drug trafficking", "2", "0", None, None, None, None, None, None),
         ("Op A", "2019-03-01", None, "BRA", "Drug trafficking", "2", "0", None, None, None, None, None, None),

@@ -43,10 +43,10 @@ def test_upsert_counts_and_the_batches_updated_rows_came_from(engine: Engine, vo
 
 
 @pytest.mark.parametrize(("order", "after_each"), [
-    # A adds K1=10,K2=20; B sets K1=11 and adds K3=5; C sets K1=12.
-    ((3, 4, 1), [(2, 12 + 20, 1 + 2), (2, 10 + 20, 3), (0, 0, 0)]),       # remove B: K3 goes, K1 keeps C's 12
-    ((4, 3, 1), [(3, 11 + 20 + 5, 3), (2, 10 + 20, 3), (0, 0, 0)]),       # remove C: back to B's 11
-    ((1, 4, 3), [(2, 12 + 5, 1), (2, 11 + 5, 1), (0, 0, 0)]),            # remove A first: K2 goes, K1 keeps 12
+    # A adds K1=10,K2=20; batch 2 has A again (unchanged); B sets K1=11, has K2 unchanged, adds K3=5; C sets K1=12.
+    ((3, 4, 1, 2), [(2, 12 + 20, 1 + 2), (2, 10 + 20, 3), (2, 10 + 20, 3), (0, 0, 0)]),  # batch 2 holds K1, K2
+    ((4, 3, 1, 2), [(3, 11 + 20 + 5, 3), (2, 10 + 20, 3), (2, 10 + 20, 3), (0, 0, 0)]),
+    ((1, 4, 3, 2), [(3, 12 + 20 + 5, 3), (3, 11 + 20 + 5, 3), (2, 10 + 20, 3), (0, 0, 0)]),  # K2 stays: 2 and B hold it
 ])
 def test_remove_batch_pops_exactly_its_layer(
     engine: Engine, vocabulary: Vocabulary, order: tuple[int, ...], after_each: list[tuple[int, int, int]]
@@ -66,8 +66,8 @@ def test_remove_reports_removed_and_restored(engine: Engine, vocabulary: Vocabul
     removal = remove_batch(engine, 2)
     assert removal.to_dict() == {"batch_id": 2, "file": "b.csv", "removed": 1, "restored": 1}
     assert figures(engine) == (2, 30, 3)
-    with pytest.raises(UnknownBatch, match="^There is no batch 2: list the batches with `python -m ocops batches`.$"):
-        remove_batch(engine, 2)
+    with pytest.raises(UnknownBatch, match="^There is no batch 3: list the batches with `python -m ocops batches`.$"):
+        remove_batch(engine, 3)
 
 
 def test_hashed_keys_keep_rows_that_differ_only_in_unmapped_columns(engine: Engine, vocabulary: Vocabulary) -> None:

@@ -45,7 +45,7 @@ def test_geometry_is_dropped_when_latitude_and_longitude_columns_exist() -> None
 @pytest.mark.parametrize(("data", "message"), [
     ("[]", "the mapping must be a JSON object with 'columns', 'constants', 'values' or 'dayfirst'."),
     ('{"colums": {}}', "the mapping has unknown keys ['colums']: use header_row, columns, constants, where, "
-     "measures, values, dayfirst, fiscal_year_start, duplicates."),
+     "measures, values, dayfirst, fiscal_year_start, duplicates, quantities."),
     ('{"columns": {"A": "arrest"}}', "the mapping: 'columns' names unknown fields ['arrest']; the fields are "
      "record_id, operation, date, end_date, country, city, latitude, longitude, crime_area, arrests, seizures, "
      "victims_rescued, seized_item, seized_quantity, seized_unit, seized_value_usd, lead_agency, source, notes "

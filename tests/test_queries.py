@@ -292,7 +292,7 @@ def test_seized_quantities_are_normalised(loaded: Engine, countries: CountryInde
 
 def test_records_have_the_export_columns(loaded: Engine, countries: CountryIndex) -> None:
     frame = queries.records(loaded, queries.Filter(countries=("COL",)), countries)
-    assert list(frame.columns) == list(EXPORT_COLUMNS)
+    assert list(frame.columns) == [*EXPORT_COLUMNS, "quantities"]
     assert "region" in frame.columns and "batch_id" in frame.columns
     # newest first: 18 (2018-12-31), 01 (2018-12-03), 04 (2018-10-15)
     assert frame["record_id"].tolist() == ["CORE-18", "CORE-01", "CORE-04"]

@@ -38,7 +38,7 @@ def test_copy_follows_every_change(engine: Engine, vocabulary: Vocabulary, tmp_p
     import_bytes(engine, FIRST.encode(), "first.csv", vocabulary)
     first = cached_frame(engine, tmp_path)
     assert _arrests(first) == 12 and queries.totals(first)["seized_kg"] == 2
-    files = sorted(p.name for p in tmp_path.glob("*.parquet"))
+    files = sorted(p.name for p in tmp_path.glob("frame-*.parquet"))
     assert len(files) == 1
     again = cached_frame(engine, tmp_path)  # read back from the copy
     assert _arrests(again) == 12
@@ -47,7 +47,7 @@ def test_copy_follows_every_change(engine: Engine, vocabulary: Vocabulary, tmp_p
     assert _arrests(cached_frame(engine, tmp_path)) == 23
     remove_batch(engine, report.batch_id)  # type: ignore[arg-type]
     assert _arrests(cached_frame(engine, tmp_path)) == 12
-    assert len(list(tmp_path.glob("*.parquet"))) == 1  # older versions are deleted
+    assert len(list(tmp_path.glob("*.parquet"))) == 2  # older versions (frame and quantities) are deleted
 
 
 def test_two_stores_never_share_a_copy(store_url: str, vocabulary: Vocabulary, tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_a_broken_copy_is_replaced_and_no_folder_means_no_copy(engine: Engine, v
                                                                 tmp_path: Path) -> None:
     import_bytes(engine, FIRST.encode(), "first.csv", vocabulary)
     cached_frame(engine, tmp_path)
-    (copy,) = tmp_path.glob("*.parquet")
+    (copy,) = tmp_path.glob("frame-*.parquet")
     copy.write_bytes(b"not parquet")
     assert _arrests(cached_frame(engine, tmp_path)) == 12
     assert _arrests(cached_frame(engine, None)) == 12

@@ -20,7 +20,7 @@ from ocops.importer import Vocabulary, import_bytes, import_path, remove_batch
 from ocops.store import MIGRATIONS_DIR, data_version, open_store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "core_operations.csv"
-TABLES = {"batches", "records", "record_history", "presets", "meta", "alembic_version"}
+TABLES = {"batches", "records", "record_history", "quantities", "record_batches", "presets", "meta", "alembic_version"}
 
 
 def _head() -> str:
@@ -42,7 +42,7 @@ def test_empty_store_is_migrated_to_head(engine: Engine) -> None:
     assert TABLES <= set(sa.inspect(engine).get_table_names())
     with engine.connect() as conn:
         meta = dict(conn.execute(sa.text("SELECT key, value FROM meta")).all())
-        assert meta["data_version"] == 0 and set(meta) == {"data_version", "store_id", "key_rule"}
+        assert meta["data_version"] == 0 and set(meta) == {"data_version", "store_id", "key_rule", "next_version"}
         assert 0 < meta["store_id"] < 2**31
 
 
@@ -52,7 +52,7 @@ def test_upgrading_twice_changes_nothing(store_url: str) -> None:
     try:
         assert _revision(second) == "0004"
         with second.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM meta")).scalar() == 3
+            assert conn.execute(sa.text("SELECT count(*) FROM meta")).scalar() == 4
             assert conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar() == 1
         assert data_version(second) == 0
     finally:
@@ -83,7 +83,7 @@ def test_concurrent_start_up_on_a_fresh_store_all_succeed(store_url: str) -> Non
     try:
         assert _revision(engine) == "0004"
         with engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM meta")).scalar() == 3
+            assert conn.execute(sa.text("SELECT count(*) FROM meta")).scalar() == 4
     finally:
         engine.dispose()
 

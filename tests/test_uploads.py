@@ -190,8 +190,12 @@ def test_messages_and_history() -> None:
              "current_records": 1200}
     table = uploads.history_frame([batch])
     assert table.columns.tolist() == ["Batch", "File", "Imported at (UTC)", "User", "Rows read", "New", "Updated",
-                                      "Unchanged", "Rejected", "Records now"]
-    assert table.iloc[0].tolist() == [3, "a.csv", "2024-05-01 10:00:00", "ana", 1500, 1200, 0, 0, 300, 1200]
+                                      "Unchanged", "Rejected", "Records now", "Removed"]
+    assert table.iloc[0].tolist() == [3, "a.csv", "2024-05-01 10:00:00", "ana", 1500, 1200, 0, 0, 300, 1200, ""]
+    gone = uploads.history_frame([{**batch, "current_records": 0, "removed_at": "2024-05-02T09:30:00+00:00",
+                                   "removed_by": "bo"}])
+    assert gone[["File", "Records now", "Removed"]].iloc[0].tolist() == [
+        "a\u0336.\u0336c\u0336s\u0336v\u0336", 0, "2024-05-02 09:30:00 UTC by bo"]
     assert uploads.history_frame([]).empty
     assert uploads.batch_label(batch) == "#3 · a.csv · 2024-05-01 10:00:00 · 1,200 records"
     assert uploads.history_frame([{**batch, "created_at": "2024-05-01 10:00:00.289670"}]).iloc[0, 2] == \
@@ -205,3 +209,10 @@ def test_choice_labels() -> None:
     assert uploads.choice_label("arrests") == "arrests"
     assert uploads.choice_label(uploads.IGNORE) == "ignore (left out of the row key)"
     assert uploads.choice_label(NA) == "not a field (kept in the row key)"
+
+
+def test_dry_run_names_seized_items_the_vocabulary_does_not_know() -> None:
+    report = ImportReport(file="w.csv", unknown_items=["live birds", "solar panels"])
+    assert uploads.dry_run_notes(report) == [
+        "Seized items not in the vocabulary, counted under Other: live birds, solar panels "
+        "(add them as aliases in the seized-item file to count them under an item)."]

@@ -40,9 +40,38 @@ def test_kpis_and_deltas(frame: pd.DataFrame, countries: CountryIndex) -> None:
     assert [k.value for k in all_time][:4] == [21, 7, 10, 158]
 
 
-def test_quantities(frame: pd.DataFrame, countries: CountryIndex) -> None:
-    assert views.quantities(frame, EUROPE_2018, countries) == {"seized_kg": 200.0, "seized_l": 5000.0,
-                                                                "seized_items": 3035}
+def test_items_table(frame: pd.DataFrame, countries: CountryIndex) -> None:
+    # Europe 2018: L-01, L-02 cocaine; P-01, P-02 medicines; G-01 firearms; N-01 fuel.
+    table = views.items_table(frame, EUROPE_2018, countries)
+    assert table.to_dict("records") == [
+        {"key": "Cocaine", "records": 2, "seized_kg": 200.0, "seized_l": 0.0, "seized_items": 0.0,
+         "seized_value_usd": 5000000.0},
+        {"key": "Counterfeit medicines", "records": 2, "seized_kg": 0.0, "seized_l": 0.0, "seized_items": 3000.0,
+         "seized_value_usd": 150000.0},
+        {"key": "Fuel", "records": 1, "seized_kg": 0.0, "seized_l": 5000.0, "seized_items": 0.0,
+         "seized_value_usd": 15000.0},
+        {"key": "Firearms", "records": 1, "seized_kg": 0.0, "seized_l": 0.0, "seized_items": 35.0,
+         "seized_value_usd": 0.0},
+    ]
+
+
+def test_items_across_regions_and_years(frame: pd.DataFrame, countries: CountryIndex) -> None:
+    kg = views.items_across(frame, Filter(), countries, "region", "seized_kg")
+    got = {(i, a): v for i, a, v in kg.itertuples(index=False) if v}
+    # cocaine: Europe L-01 120 + L-02 80 + L-05 50, Americas L-03 500; cannabis Africa L-04 200, Europe L-06 300
+    assert got == {("Cocaine", "Europe"): 250.0, ("Cocaine", "Americas"): 500.0,
+                   ("Cannabis herb", "Africa"): 200.0, ("Cannabis herb", "Europe"): 300.0,
+                   ("Ivory", "Africa"): 100.0, ("Pangolins", "Asia and South Pacific"): 50.0}
+    records = views.items_across(frame, Filter(seized_items=("Cocaine",)), countries, "year", "records")
+    assert records.to_dict("records") == [{"item": "Cocaine", "across": "2017", "value": 1},
+                                          {"item": "Cocaine", "across": "2018", "value": 3}]
+
+
+def test_operation_records_list_each_records_items(frame: pd.DataFrame, countries: CountryIndex) -> None:
+    table = views.operation_records(frame, Filter(since=dt.date(2018, 1, 1)), countries, "Operation Lionfish")
+    assert table[["country", "arrests", "items"]].values.tolist() == [
+        ["Colombia", 30, "Cocaine 500 kg (USD 12,500,000)"], ["France", 8, "Cocaine 120 kg (USD 3,000,000)"],
+        ["Ghana", 9, "Cannabis herb 200 kg (USD 100,000)"], ["Spain", 6, "Cocaine 80 kg (USD 2,000,000)"]]
 
 
 def test_formatting() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ocops.errors import MappingError
+from ocops.ingest.quantities import QuantitySpec, parse_quantities, quantity_columns
 from ocops.schema import FIELD_NAMES
 
 # Normalised header -> field. Keys are produced by header_key().
@@ -80,7 +81,7 @@ TARGETS: tuple[str, ...] = (*FIELD_NAMES, COORDINATES, YEAR, MONTH, "ignore")
 VALUE_TARGETS: tuple[str, ...] = (*FIELD_NAMES, YEAR, MONTH)
 DUPLICATE_RULES: tuple[str, ...] = ("keep", "reject", "sum")
 MAPPING_KEYS: tuple[str, ...] = ("header_row", "columns", "constants", "where", "measures", "values", "dayfirst",
-                                 "fiscal_year_start", "duplicates")
+                                 "fiscal_year_start", "duplicates", "quantities")
 DEFAULT = "*"  # in ``values``: the translation of any value not listed
 
 for _field, _names in _SYNONYM_LISTS.items():
@@ -206,6 +207,7 @@ class Mapping:
     measures: Measures | None = None
     fiscal_year_start: int = 1
     duplicates: str = "keep"
+    quantities: list[QuantitySpec] = field(default_factory=list)
 
     @classmethod
     def from_data(cls, data: Any, origin: str = "the mapping") -> Mapping:
@@ -246,7 +248,8 @@ class Mapping:
             raise MappingError(f"{origin}: 'duplicates' must be one of {', '.join(DUPLICATE_RULES)}.")
         return cls(columns=columns, constants=constants, values=values, dayfirst=dayfirst, header_row=header_row,
                    where=_where(data.get("where", {}), origin), measures=_measures(data.get("measures"), origin),
-                   fiscal_year_start=fiscal, duplicates=duplicates)
+                   fiscal_year_start=fiscal, duplicates=duplicates,
+                   quantities=parse_quantities(data.get("quantities"), origin))
 
     @classmethod
     def from_json(cls, text: str, origin: str = "the mapping") -> Mapping:
@@ -287,6 +290,8 @@ class Mapping:
             data["fiscal_year_start"] = self.fiscal_year_start
         if self.duplicates != "keep":
             data["duplicates"] = self.duplicates
+        if self.quantities:
+            data["quantities"] = [q.to_data() for q in self.quantities]
         return data
 
     def to_json(self) -> str:
@@ -381,11 +386,13 @@ def _mapped_headers(headers: list[str], names: list[str]) -> dict[str, str]:
 def match_columns(headers: list[str], mapping: Mapping | None = None) -> Matching:
     """Match source headers to fields (see :func:`match_headers`), saying how and what lost."""
     mapping = mapping or Mapping()
-    names = list(mapping.columns) + list(mapping.where)
+    names = list(mapping.columns) + list(mapping.where) + list(quantity_columns(mapping.quantities))
     if mapping.measures is not None:
         names += [mapping.measures.column, mapping.measures.value]
     resolved = _mapped_headers(headers, names)
     explicit = {resolved[h]: f for h, f in mapping.columns.items()}
+    for header in quantity_columns(mapping.quantities):  # read as quantities, never matched automatically
+        explicit.setdefault(resolved[header], "ignore")
     consumed = [resolved[mapping.measures.column], resolved[mapping.measures.value]] if mapping.measures else []
     measured = {m.field for m in mapping.measures.fields.values()} if mapping.measures else set()
     matched: dict[str, str] = {}

@@ -36,10 +36,12 @@ from ocops.ingest.mapping import (
     match_columns,
 )
 from ocops.ingest.numbers import parse_numbers, uses_decimal_comma
+from ocops.ingest.quantities import RowQuantities, normalise_quantities
 from ocops.ingest.reader import DELIMITER_NAMES, PY_WHITESPACE, RawTable
 from ocops.ingest.report import RowError
 from ocops.ingest.shape import measure_columns, pseudo_date_headers, select_rows, translate, year_month_column
 from ocops.schema import COUNTS, EARLIEST_DATE, FIELD_NAMES, LATEST_DATE, MAX_AMOUNT, MAX_COUNT, MEASURES, REQUIRED
+from ocops.seized_items import SeizedItems, load_seized_items
 from ocops.taxonomy import Taxonomy, normalise_unit
 
 STORE_COLUMNS: tuple[str, ...] = (
@@ -83,6 +85,8 @@ class Prepared:
     header_row: int = 1
     columns_used: dict[str, dict[str, Any]] = field(default_factory=dict)  # field -> {"from", "how"}
     skipped_by: dict[str, int] = field(default_factory=dict)
+    quantities: dict[str, np.ndarray] = field(default_factory=dict)  # ocops.ingest.quantities.QUANTITY_COLUMNS
+    unknown_items: list[str] = field(default_factory=list)
 
     @property
     def skipped(self) -> int:
@@ -313,8 +317,11 @@ class Normaliser:
     """One file's normalisation; :func:`normalise` is the entry point."""
 
     def __init__(self, raw: RawTable, mapping: Mapping, countries: CountryIndex, taxonomy: Taxonomy,
-                 matching: Matching | None = None, rows: np.ndarray | None = None) -> None:
+                 matching: Matching | None = None, rows: np.ndarray | None = None,
+                 items: SeizedItems | None = None) -> None:
         self.raw, self.mapping, self.countries, self.taxonomy = raw, mapping, countries, taxonomy
+        self.items = items or load_seized_items()
+        self.quantities = RowQuantities({})
         self.matching = matching or match_columns(raw.headers, mapping)
         self.factors, self.matched, self.unmatched, self.originals = _source_columns(raw, mapping, self.matching)
         self.rows = np.arange(1, raw.rows + 1) if rows is None else rows
@@ -575,7 +582,9 @@ class Normaliser:
             translated = sorted(name for name in self.originals if name not in MEASURES and name != "record_id")
             extra = [Text(None, self.raw.column(h).combine_chunks()) for h in self.unmatched]
             extra += [self.originals[name].text(self.originals[name].strings) for name in translated]
-            header = "\x1e".join(["", *self.unmatched, *(f"values:{name}" for name in translated)])
+            extra += self.quantities.key_texts
+            header = "\x1e".join(["", *self.unmatched, *(f"values:{name}" for name in translated),
+                                  *self.quantities.key_header])
             hashed = _row_digests([self.text[name] for name in KEY_FIELDS] + extra, header, len(keys), ~has_id)
             keys[~has_id] = ["h:" + h for h in hashed]
         return keys
@@ -583,7 +592,8 @@ class Normaliser:
     def value_hashes(self) -> np.ndarray:
         """A hash of every stored value per row (a re-import with other values is an update)."""
         total = len(self.rows)
-        return np.array(_row_digests([self.text[name] for name in STORE_COLUMNS], "", total), dtype=object)
+        texts = [self.text[name] for name in STORE_COLUMNS] + self.quantities.hash_texts
+        return np.array(_row_digests(texts, "", total), dtype=object)
 
     def _reject_later(self, keys: np.ndarray, rows: np.ndarray, column: str) -> None:
         """Reject the rows of ``rows`` whose key an earlier one of them had, naming that row."""
@@ -655,6 +665,7 @@ class Normaliser:
         self.crime_area()
         self.numbers()
         self.units()
+        self.quantities = normalise_quantities(self)
         keys = self.keys()
         merged = self.duplicates(keys)
         value_hash = self.value_hashes()
@@ -677,7 +688,9 @@ class Normaliser:
         return Prepared(columns=columns, errors=row_errors, rows_read=self.raw.rows,
                         rejected=int(self.errors.bad.sum()), ignored_columns=ignored,
                         matched=dict(self.matched), detected=detected, header_row=self.raw.header_row,
-                        columns_used=self.columns_used(), skipped_by=dict(self.skipped_by))
+                        columns_used=self.columns_used(), skipped_by=dict(self.skipped_by),
+                        quantities=self.quantities.kept(keep),
+                        unknown_items=self.quantities.unknown_items(keep, self.items.resolve))
 
     def columns_used(self) -> dict[str, dict[str, Any]]:
         """Field -> {"from": header or None, "how": mapping/name/synonym/words/constant/measures}, for
@@ -745,13 +758,14 @@ def _digests(joined: pa.Array | pa.ChunkedArray, prefix: str) -> list[str]:
     return digests
 
 
-def normalise(raw: RawTable, mapping: Mapping, countries: CountryIndex, taxonomy: Taxonomy) -> Prepared:
+def normalise(raw: RawTable, mapping: Mapping, countries: CountryIndex, taxonomy: Taxonomy,
+              items: SeizedItems | None = None) -> Prepared:
     """Validate and normalise every row of ``raw`` the mapping keeps; file-level problems raise UnusableFile."""
     if raw.rows == 0:
         raise UnusableFile("The file has a header but no data rows: add at least one row.")
     matching = match_columns(raw.headers, mapping)
     selection = select_rows(raw, mapping, matching)
-    normaliser = Normaliser(selection.raw, mapping, countries, taxonomy, matching, selection.rows)
+    normaliser = Normaliser(selection.raw, mapping, countries, taxonomy, matching, selection.rows, items)
     normaliser.skipped_by.update(selection.skipped_by)
     prepared = normaliser.run()
     prepared.rows_read = raw.rows

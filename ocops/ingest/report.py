@@ -37,6 +37,7 @@ class ImportReport:
     dry_run: bool = False
     all_or_nothing: bool = False
     detected: dict[str, Any] = field(default_factory=dict)
+    unknown_items: list[str] = field(default_factory=list)  # seized items counted as "Other"
 
     @property
     def exit_code(self) -> int:

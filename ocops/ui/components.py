@@ -59,11 +59,19 @@ def kpi_cards(kpis: Sequence[views.Kpi]) -> None:
                       help=None if kpi.delta is None else "Change against the preceding period of equal length")
 
 
-def quantity_cards(quantities: dict[str, float]) -> None:
-    """Seized quantities by kind."""
-    units = {"seized_kg": "kg", "seized_l": "litres", "seized_items": "items"}
-    for column, (measure, value) in zip(st.columns(len(quantities)), quantities.items(), strict=True):
-        column.metric(f"Seized ({units[measure]})", f"{views.format_number(value)} {units[measure]}")
+ITEM_COLUMNS = {"key": "Seized item", "records": "Records", "seized_kg": "kg", "seized_l": "litres",
+                "seized_items": "items", "seized_value_usd": "Value (USD)"}
+RECORD_COLUMNS = {"date": "Date", "country": "Country", "city": "City", "arrests": "Arrests", "seizures": "Seizures",
+                  "victims_rescued": "Victims rescued", "items": "Seized items"}
+
+
+def items_table(table: pd.DataFrame) -> None:
+    """Seized quantities per item (``views.items_table``), or a line saying there are none."""
+    if table.empty:
+        st.caption("No seized quantities recorded for these filters.")
+        return
+    shown = table.rename(columns=ITEM_COLUMNS)
+    st.dataframe(shown, hide_index=True, column_config=number_columns(shown))
 
 
 def number_columns(frame: pd.DataFrame) -> dict[str, Any]:

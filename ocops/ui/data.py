@@ -22,6 +22,7 @@ from ocops.config import Settings, load_settings
 from ocops.geo import CountryIndex, load_countries
 from ocops.importer import Vocabulary, load_sample_if_empty
 from ocops.queries import Filter
+from ocops.seized_items import load_seized_items
 from ocops.store import data_version, open_store
 from ocops.taxonomy import load_taxonomy
 
@@ -64,9 +65,10 @@ def settings() -> Settings:
 
 
 @st.cache_resource(show_spinner=False)
-def vocabulary(countries_file: str, regions_file: str, crime_areas_file: str) -> Vocabulary:
-    """Countries (with regions) and crime areas."""
-    return Vocabulary(load_countries(Path(countries_file), Path(regions_file)), load_taxonomy(Path(crime_areas_file)))
+def vocabulary(countries_file: str, regions_file: str, crime_areas_file: str, seized_items_file: str) -> Vocabulary:
+    """Countries (with regions), crime areas and seized items."""
+    return Vocabulary(load_countries(Path(countries_file), Path(regions_file)), load_taxonomy(Path(crime_areas_file)),
+                      load_seized_items(Path(seized_items_file)))
 
 
 @st.cache_resource(show_spinner="Opening the store…")
@@ -91,7 +93,8 @@ def _status(store_key: str, version: int, _engine: Engine) -> dict[str, Any]:
 def load_context() -> Context:
     """Settings, store, vocabulary and the frame of the current data version (no filter yet)."""
     config = settings()
-    vocab = vocabulary(str(config.countries_file), str(config.regions_file), str(config.crime_areas_file))
+    vocab = vocabulary(str(config.countries_file), str(config.regions_file), str(config.crime_areas_file),
+                       str(config.seized_items_file))
     engine = store(config.database_url, config.load_sample, str(config.sample_file), vocab)
     version = data_version(engine)
     key = str(engine.url)

@@ -21,6 +21,7 @@ from ocops.ui.data import Context, anchor_day
 
 REGION, COUNTRY, AREA, OPERATION, PERIOD, RANGE = ("f_region", "f_country", "f_crime_area", "f_operation",
                                                    "f_period", "f_range")
+ITEM = "f_seized_item"
 WRITTEN = "_ocops_params"        # the query parameters of the current filter, as last written
 NOTICES = "_ocops_notices"       # (notices, params they belong to)
 LAST_RANGE = "_ocops_last_range"
@@ -39,6 +40,7 @@ def _set_widgets(flt: Filter, period: str) -> None:
     state = st.session_state
     state[REGION], state[COUNTRY] = list(flt.regions), list(flt.countries)
     state[AREA], state[OPERATION] = list(flt.crime_areas), list(flt.operations)
+    state[ITEM] = list(flt.seized_items)
     state[PERIOD] = period
     if period == links.CUSTOM:
         since = flt.since or (EARLIEST if flt.until else None)  # "until" alone: everything up to that day
@@ -62,7 +64,7 @@ def _apply_link(context: Context) -> None:
     if WRITTEN in state and (not url or url == state[WRITTEN]):
         return
     flt, period, notices = links.filter_from_params(url, context.countries, context.vocabulary.taxonomy,
-                                                    _operations(context), anchor_day(context))
+                                                    _operations(context), anchor_day(context), context.vocabulary.items)
     _set_widgets(flt, period)
     state[NOTICES] = (notices, links.params_from_filter(flt, period))
 
@@ -82,6 +84,7 @@ def _render_widgets(context: Context) -> None:
     operations = _operations(context)
     state[OPERATION] = [o for o in state.get(OPERATION, []) if o in set(operations)]
     sidebar.multiselect("Operation", operations, key=OPERATION, placeholder="All operations (type to search)")
+    sidebar.multiselect("Seized item", list(context.vocabulary.items.items), key=ITEM, placeholder="All seized items")
     sidebar.selectbox("Period", list(links.PERIODS), key=PERIOD, format_func=links.PERIODS.__getitem__,
                       on_change=_seed_custom_range)
     if state[PERIOD] == links.CUSTOM:
@@ -98,7 +101,8 @@ def _filter_from_widgets(context: Context) -> tuple[Filter, str]:
     else:
         since, until = links.period_range(period, anchor_day(context))
     flt = Filter(regions=tuple(state[REGION]), countries=tuple(state[COUNTRY]),
-                 crime_areas=tuple(state[AREA]), operations=tuple(state[OPERATION]), since=since, until=until)
+                 crime_areas=tuple(state[AREA]), operations=tuple(state[OPERATION]),
+                 seized_items=tuple(state[ITEM]), since=since, until=until)
     return flt, period
 
 
@@ -115,7 +119,8 @@ def sidebar_filters(context: Context) -> Context:
     """Apply a link if one was opened, draw the filters, write the URL; the context with the filter."""
     _apply_link(context)
     state = st.session_state
-    for key, default in ((REGION, []), (COUNTRY, []), (AREA, []), (OPERATION, []), (PERIOD, links.DEFAULT_PERIOD)):
+    for key, default in ((REGION, []), (COUNTRY, []), (AREA, []), (OPERATION, []), (ITEM, []),
+                         (PERIOD, links.DEFAULT_PERIOD)):
         state.setdefault(key, default)
     _render_widgets(context)
     flt, period = _filter_from_widgets(context)

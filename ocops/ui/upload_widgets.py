@@ -211,6 +211,8 @@ def mapping_editor(context: Context, upload: uploads.Upload) -> Mapping | None:
     mapping = uploads.build_mapping(upload.headers, choices, constants, values, dayfirst,
                                     header_row=None if header_row == 1 else header_row, where=where,
                                     measures=measures, fiscal_year_start=fiscal, duplicates=duplicates)
+    if preset is not None:  # the page does not edit a preset's further quantities: they carry over
+        mapping.quantities = list(preset.quantities)
     with st.expander("Mapping JSON (for the command line: --mapping FILE)"):
         st.code(mapping.to_json(), language="json")
     _save_preset(context, upload, mapping)
@@ -287,7 +289,7 @@ def import_section(context: Context, upload: uploads.Upload, mapping: Mapping, a
 def _confirm_removal(context: Context, batch: dict[str, Any]) -> None:
     st.session_state.pop(_PENDING, None)
     try:
-        removal = remove_batch(context.engine, int(batch["batch_id"]))
+        removal = remove_batch(context.engine, int(batch["batch_id"]), user=context.settings.user)
     except OcopsError as error:  # e.g. another user removed it first
         _flash("warning", str(error))
         return
@@ -303,7 +305,9 @@ def history(context: Context) -> None:
         st.caption("No imports yet.")
         return
     st.dataframe(uploads.history_frame(batches), hide_index=True, key="upload_history")
-    by_id = {b["batch_id"]: b for b in batches}
+    by_id = {b["batch_id"]: b for b in batches if not b.get("removed_at")}  # removed ones stay listed above
+    if not by_id:
+        return
     chosen = st.selectbox("Batch", list(by_id), key="remove_batch_id",
                           format_func=lambda b: uploads.batch_label(by_id[b]))
     if st.session_state.get(_PENDING) != chosen:
