@@ -310,7 +310,8 @@ class Quantities:
 
     def per_record(self, measure: str) -> np.ndarray:
         """``measure`` summed per record of the full frame."""
-        return np.bincount(self.table["record"].to_numpy(), weights=self.weights(measure), minlength=self.records)
+        sums = np.bincount(self.table["record"].to_numpy(), weights=self.weights(measure), minlength=self.records)
+        return sums.astype("float64", copy=False)  # numpy gives int64 for no quantities at all
 
     def only(self, mask: np.ndarray) -> Quantities:
         """The quantities of ``mask``."""

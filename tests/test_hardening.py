@@ -31,7 +31,7 @@ from ocops.geo import CountryIndex
 from ocops.importer import Vocabulary, import_bytes
 from ocops.links import filter_from_params
 from ocops.markup import chart_text, plain
-from ocops.queries import make_filter
+from ocops.queries import make_filter, quantities_of
 from ocops.snapshot import cached_frame
 from ocops.store import data_version
 from ocops.taxonomy import Taxonomy
@@ -149,11 +149,13 @@ def test_the_frame_copy_round_trips_every_type(engine: Engine, vocabulary: Vocab
     fresh = cached_frame(engine, None)
     assert fresh["city"].isna().all() and fresh["lead_agency"].isna().all()
     written = cached_frame(engine, tmp_path)
-    assert len(list(tmp_path.glob("*.parquet"))) == 1
+    assert len(list(tmp_path.glob("*.parquet"))) == 2  # the frame and its quantities
     copy = cached_frame(engine, tmp_path)  # read back from the Parquet copy
     assert copy.dtypes.to_dict() == fresh.dtypes.to_dict() == written.dtypes.to_dict()
-    assert copy.attrs == {}
+    assert set(copy.attrs) == {"quantities"}
     pd.testing.assert_frame_equal(copy, fresh)
+    # no quantities at all: the empty item and kind categoricals keep their types too
+    pd.testing.assert_frame_equal(quantities_of(copy).table, quantities_of(fresh).table)
     flt = make_filter(countries, taxonomy)
     table = views.operations_table(copy, flt, countries)
     assert table[["operation", "lead_agencies", "arrests"]].values.tolist() == [["Op B", "", 7], ["Op A", "", 5]]

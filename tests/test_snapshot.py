@@ -26,6 +26,12 @@ FORMATS = {1: {
     "batch_id": "int64", "seized_kg": "float64", "seized_l": "float64", "seized_items": "float64", "month": "int32",
     "latitude": "float64", "longitude": "float64", "city": "category", "end_date": "datetime64[s]",
     "lead_agency": "category",
+}, 2: {
+    "date": "datetime64[s]", "country": "category", "crime_area": "category", "operation": "category",
+    "arrests": "int64", "seizures": "int64", "victims_rescued": "int64", "batch_id": "int64", "rid": "int32",
+    "seized_value_usd": "float64", "seized_kg": "float64", "seized_l": "float64", "seized_items": "float64",
+    "month": "int32", "latitude": "float64", "longitude": "float64", "city": "category", "end_date": "datetime64[s]",
+    "lead_agency": "category",
 }}
 
 
@@ -121,6 +127,7 @@ def test_a_copy_written_by_another_format_is_never_served(engine: Engine, vocabu
     import_bytes(engine, FIRST.encode(), "first.csv", vocabulary)
     store_id, version = _meta(engine)
     stale = queries.load_frame(engine).assign(arrests=999)  # what older code might have written
+    stale.attrs = {}
     for name in (f"frame-{store_id}-{version}.parquet", f"frame-v{FORMAT_VERSION + 1}-{store_id}-{version}.parquet"):
         stale.to_parquet(tmp_path / name, index=False)
     assert _arrests(cached_frame(engine, tmp_path)) == 12
@@ -141,5 +148,6 @@ def test_copies_follow_the_umask_so_replicas_of_one_group_can_share_them(
     import_bytes(engine, FIRST.encode(), "first.csv", vocabulary)
     os.umask(mask)
     cached_frame(engine, tmp_path / "shared")
-    (copy,) = (tmp_path / "shared").iterdir()  # no temporary file left behind
-    assert copy.name.startswith(f"frame-v{FORMAT_VERSION}-") and copy.stat().st_mode & 0o777 == mode
+    copies = sorted((tmp_path / "shared").iterdir())  # no temporary file left behind
+    assert [c.name.split("-")[:2] for c in copies] == [["frame", f"v{FORMAT_VERSION}"], ["quantities", f"v{FORMAT_VERSION}"]]
+    assert all(c.stat().st_mode & 0o777 == mode for c in copies)

@@ -644,6 +644,11 @@ class Normaliser:
         heads = hashed[first]
         head_of_group = np.empty(group_ids.max() + 1, dtype=np.int64)
         head_of_group[group_ids[first]] = heads
+        # the seized quantities of a merged row go to the record it is summed into
+        rows = self.quantities.columns["row"]
+        owner = np.arange(len(merged))
+        owner[hashed] = head_of_group[group_ids]
+        self.quantities.columns["row"] = owner[rows]
         for name in (*COUNTS, "seized_quantity", "seized_value_usd", "seized_amount"):
             values = pd.Series(self.out[name][hashed].astype(float))
             totals = values.groupby(group_ids).sum(min_count=1).to_numpy()
