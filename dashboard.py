@@ -6,7 +6,7 @@ sidebar filters (kept in the URL), then runs the chosen page.
 
 import streamlit as st
 
-from ocops.ui import data, filters, navigation
+from ocops.ui import data, downloads, filters, navigation
 from ocops.ui.errors import shown_errors
 
 st.set_page_config(page_title="ocops", page_icon="🔎", layout="wide")  # an emoji: a material icon favicon is fetched from Google
@@ -16,6 +16,7 @@ ready = False
 with shown_errors():
     context = filters.sidebar_filters(data.load_context())
     data.publish(context)
+    downloads.briefing_download(context)
     ready = True
 if not ready:
     st.stop()

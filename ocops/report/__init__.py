@@ -35,4 +35,24 @@ def render(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, period: st
     return data
 
 
-__all__ = ["FORMATS", "Briefing", "Provenance", "gather", "html_to_pdf", "provenance", "render", "to_html"]
+def missing_requirements() -> list[str]:
+    """What this machine lacks to build briefings, as sentences (empty when all is there).
+
+    Cheap enough for every page view: it looks for files and libraries, it starts nothing."""
+    import ctypes.util
+    import importlib.util
+
+    from ocops.report.svg import chromium_path
+
+    problems = []
+    if not chromium_path().is_file():
+        problems.append(f"Chromium is not at {chromium_path()} (apt-get install chromium, or set OCOPS_CHROMIUM): "
+                        "the briefing's charts need it.")
+    if importlib.util.find_spec("weasyprint") is None or ctypes.util.find_library("pango-1.0") is None:
+        problems.append("The PDF briefing needs WeasyPrint and pango (pip install weasyprint; apt-get install "
+                        "libpango-1.0-0 libpangoft2-1.0-0).")
+    return problems
+
+
+__all__ = ["FORMATS", "Briefing", "Provenance", "gather", "html_to_pdf", "missing_requirements", "provenance",
+           "render", "to_html"]
