@@ -158,8 +158,10 @@ def _write(path: Path, data: bytes) -> None:
 
 def _report(engine: Engine, args: argparse.Namespace, settings: Settings, countries: CountryIndex) -> int:
     """`report`: the briefing of the filter, written to --out; prints what was written."""
-    from ocops import report  # kaleido and WeasyPrint load only for this command
+    from ocops import report  # kaleido loads only for this command
+    from ocops.report.chromium import start_in_background
 
+    start_in_background()  # Chromium starts while the filter and the figures load
     flt = _filter(args, settings)
     period = links.CUSTOM if flt.since or flt.until else "all-time"
     facts = report.provenance(engine, settings.user, settings.report_marking)

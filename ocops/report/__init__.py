@@ -2,7 +2,7 @@
 
 ``gather`` collects every figure from the query layer, ``to_html`` lays it out with inline
 SVG charts (kaleido, one Chromium per process) and a static SVG map, ``html_to_pdf`` prints
-it with WeasyPrint. ``render`` does all three; the dashboard's download and the CLI
+it with the same Chromium. ``render`` does all three; the dashboard's download and the CLI
 ``report`` both call it.
 """
 
@@ -14,7 +14,7 @@ from ocops.geo import CountryIndex
 from ocops.queries import Filter
 from ocops.report.content import Briefing, Provenance, gather, provenance
 from ocops.report.html import Progress, _quiet, to_html
-from ocops.report.pdf import html_to_pdf
+from ocops.report.chromium import html_to_pdf, start_in_background
 
 FORMATS = {"html": "text/html", "pdf": "application/pdf"}
 
@@ -24,6 +24,7 @@ def render(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, period: st
     """The briefing of ``flt`` as ``fmt`` ("html" or "pdf") bytes."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown briefing format {fmt!r}; use html or pdf")
+    start_in_background()  # Chromium starts while the figures are gathered
     progress(0.0, "Collecting the figures")
     html = to_html(gather(frame, flt, countries, period, facts), countries, progress)
     if fmt == "html":
@@ -38,20 +39,13 @@ def render(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, period: st
 def missing_requirements() -> list[str]:
     """What this machine lacks to build briefings, as sentences (empty when all is there).
 
-    Cheap enough for every page view: it looks for files and libraries, it starts nothing."""
-    import ctypes.util
-    import importlib.util
+    Cheap enough for every page view: it looks for a file, it starts nothing."""
+    from ocops.report.chromium import chromium_path
 
-    from ocops.report.svg import chromium_path
-
-    problems = []
-    if not chromium_path().is_file():
-        problems.append(f"Chromium is not at {chromium_path()} (apt-get install chromium, or set OCOPS_CHROMIUM): "
-                        "the briefing's charts need it.")
-    if importlib.util.find_spec("weasyprint") is None or ctypes.util.find_library("pango-1.0") is None:
-        problems.append("The PDF briefing needs WeasyPrint and pango (pip install weasyprint; apt-get install "
-                        "libpango-1.0-0 libpangoft2-1.0-0).")
-    return problems
+    if chromium_path().is_file():
+        return []
+    return [f"The briefing needs Chromium, which is not at {chromium_path()} (apt-get install chromium, "
+            "or set OCOPS_CHROMIUM to its path)."]
 
 
 __all__ = ["FORMATS", "Briefing", "Provenance", "gather", "html_to_pdf", "missing_requirements", "provenance",

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ocops import charts, views
 from ocops.report.content import MAP_MEASURE, Briefing
-from ocops.report.svg import figure_svg
+from ocops.report.chromium import figure_svg
 from ocops.report.worldmap import world_svg
 from ocops.geo import CountryIndex
 
@@ -35,7 +35,8 @@ CSS = """
   @top-center { content: MARKING; font: bold 9pt sans-serif; color: #a00; }
   @bottom-center { content: MARKING; font: bold 9pt sans-serif; color: #a00; }
   @bottom-right { content: "page " counter(page) " of " counter(pages); font: 8pt sans-serif; color: #555; } }
-body { font: 10pt/1.35 "DejaVu Sans", Arial, sans-serif; color: #1b1b1b; max-width: 182mm; margin: 0 auto; }
+body { font: 10pt/1.35 "DejaVu Sans", Arial, sans-serif; color: #1b1b1b; max-width: 182mm; margin: 0 auto;
+  font-variant-ligatures: none; }
 h1 { font-size: 18pt; margin: 0 0 2mm; color: #1f4e79; }
 h2 { font-size: 12.5pt; margin: 6mm 0 2mm; color: #1f4e79; border-bottom: 1px solid #c9d6e3; break-after: avoid; }
 table { border-collapse: collapse; width: 100%; margin: 1mm 0 2mm; font-size: 8.5pt; }

@@ -94,14 +94,11 @@ def briefing_download(context: Context) -> None:
     sidebar = st.sidebar
     sidebar.subheader("Briefing")
     missing = report.missing_requirements()
-    today = dt.date.today()
-    if any("Chromium" in m for m in missing):
+    if missing:
         sidebar.warning(" ".join(missing), icon=":material/warning:")
         return
+    today = dt.date.today()
     for fmt, label in (("pdf", "Briefing (PDF)"), ("html", "Briefing (HTML)")):
-        if fmt == "pdf" and missing:
-            sidebar.caption(" ".join(missing))
-            continue
         sidebar.download_button(label, data=_briefing(context, fmt),
                                 file_name=export.file_name("briefing", context.flt, fmt, today),
                                 mime=report.FORMATS[fmt], icon=":material/summarize:", on_click="ignore",
