@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -88,7 +89,7 @@ class Workbook:
 def _for_excel(value: Any, workbook: Workbook) -> Any:
     """A cell value Excel can hold: formula-like text neutralised, control characters
     replaced, text cut at the cell limit; dates and numbers as they are."""
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if hasattr(value, "item") and not isinstance(value, (dt.date, dt.datetime)):
         value = value.item()

@@ -122,8 +122,8 @@ def test_xlsx_replaces_control_characters_instead_of_failing_and_says_so() -> No
     workbook = export.to_xlsx(rows, ABOUT)
     book = openpyxl.load_workbook(io.BytesIO(workbook.data))
     assert book["Records"]["I2"].value == "tab\ufffdvertical and \ufffd[31mescape"
-    assert workbook.notes == ["1 cell held control characters that Excel cannot store; each was replaced "
-                              "by \ufffd."]
+    assert workbook.notes == [("1 cell held control characters that Excel cannot store; each was replaced "
+                               "by \ufffd.")]
     about = [row for row in book["About"].iter_rows(values_only=True)]
     assert ("Note", workbook.notes[0]) in about
     assert book.active.title == "About"  # the workbook opens on the note
@@ -135,8 +135,8 @@ def test_xlsx_cuts_cells_over_excels_limit_visibly() -> None:
     workbook = export.to_xlsx(rows, ABOUT)
     cell = openpyxl.load_workbook(io.BytesIO(workbook.data))["Records"]["I3"].value
     assert len(cell) == 32_767 and cell.endswith("[cut]")
-    assert workbook.notes == ["1 cell was longer than Excel's 32,767 characters and was cut (marked [cut]); "
-                              "the CSV download holds the full text."]
+    assert workbook.notes == [("1 cell was longer than Excel's 32,767 characters and was cut (marked [cut]); "
+                               "the CSV download holds the full text.")]
 
 
 @pytest.mark.parametrize("text", [";=1+1;", "a;=HYPERLINK(\"x\")", "a,+1", "x|-2", "a\t@SUM(A1)", "a;\"=1+1\"",

@@ -12,9 +12,9 @@ import pandas as pd
 
 from ocops.geo import CountryIndex
 from ocops.queries import Filter
+from ocops.report.chromium import html_to_pdf, start_in_background
 from ocops.report.content import Briefing, Provenance, gather, provenance
 from ocops.report.html import Progress, _quiet, to_html
-from ocops.report.chromium import html_to_pdf, start_in_background
 
 FORMATS = {"html": "text/html", "pdf": "application/pdf"}
 
@@ -44,8 +44,8 @@ def missing_requirements() -> list[str]:
 
     if chromium_path().is_file():
         return []
-    return [f"The briefing needs Chromium, which is not at {chromium_path()} (apt-get install chromium, "
-            "or set OCOPS_CHROMIUM to its path)."]
+    return [(f"The briefing needs Chromium, which is not at {chromium_path()} (apt-get install chromium, "
+             "or set OCOPS_CHROMIUM to its path).")]
 
 
 __all__ = ["FORMATS", "Briefing", "Provenance", "gather", "html_to_pdf", "missing_requirements", "provenance",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import base64
+import contextlib
 import os
 import re
 import shutil
@@ -86,9 +87,8 @@ class _Browser:
     def close(self) -> None:
         try:
             if self._loop.is_running():
-                self.run(self._kaleido.close())
-        except Exception:  # noqa: BLE001 - closing a browser that already died
-            pass
+                with contextlib.suppress(Exception):  # closing a browser that already died
+                    self.run(self._kaleido.close())
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
@@ -119,11 +119,8 @@ def start_in_background() -> None:
     """Start the shared browser on a thread while the caller does other work (loading figures);
     the first chart then waits only for what is left of the start. Failures surface on that call."""
     def start() -> None:
-        with _LOCK:
-            try:
-                _started()
-            except Exception:  # noqa: BLE001 - reported by the call that needs the browser
-                pass
+        with _LOCK, contextlib.suppress(Exception):  # reported by the call that needs the browser
+            _started()
     if _browser is None:
         threading.Thread(target=start, name="ocops-chromium-start", daemon=True).start()
 
@@ -137,7 +134,7 @@ def _call(action: str, work: Any) -> Any:
             return browser.run(work(browser))
         except RenderError:
             raise
-        except Exception as exc:  # noqa: BLE001 - one sentence for the user, a fresh browser next time
+        except Exception as exc:  # one sentence for the user, a fresh browser next time
             if _browser is not None:
                 _browser.close()
                 _browser = None

@@ -8,16 +8,17 @@ user (operation names, file names, the marking) is escaped.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from html import escape
 
 import pandas as pd
 
 from ocops import charts, views
-from ocops.report.content import MAP_MEASURE, Briefing
-from ocops.report.chromium import figure_svg
-from ocops.report.worldmap import world_svg
 from ocops.geo import CountryIndex
+from ocops.report.chromium import figure_svg
+from ocops.report.content import MAP_MEASURE, Briefing
+from ocops.report.worldmap import world_svg
 
 Progress = Callable[[float, str], None]
 GROUP_COLUMNS = ("records", "operations", "countries", "arrests", "seizures", "victims_rescued", "seized_value_usd")
@@ -68,7 +69,7 @@ def css_string(text: str) -> str:
 
 
 def _cell(value: object, measure: str = "") -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return views.format_number(float(value), measure)

@@ -53,7 +53,7 @@ def _legend(bins: Sequence[maps.LegendBin], measure: str) -> str:
     label = maps.MAP_MEASURES[measure]
     y = HEIGHT + 10
     parts = [f'<text x="0" y="{y + 9}" font-size="11" font-weight="bold">{escape(label)}</text>']
-    x = 8 + 7 * len(label)
+    x = 8.0 + 7 * len(label)
     entries = [(b.color, b.label) for b in bins] + [(maps.NO_DATA, "0 / no records")]
     if not bins:
         entries = [(maps.NO_DATA, "no values above 0 in the filter")]
