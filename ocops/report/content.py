@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -87,12 +87,18 @@ def quantity_rows(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) -> 
 
 def top_operations(frame: pd.DataFrame, flt: Filter, countries: CountryIndex,
                    limit: int = TOP_OPERATIONS) -> pd.DataFrame:
-    """The operations with the most arrests (then seizures, then name) under the filter."""
-    table = views.operations_table(frame, flt, countries)
+    """The operations with the most arrests (then seizures, then name) under the filter.
+
+    The top is chosen on the per-operation totals first, so the descriptive columns
+    (dates, countries, crime areas) are built for those operations only, not for thousands."""
+    order = (["arrests", "seizures", "key"], [False, False, True])
+    totals = views.totals_by(frame, flt, countries, "operation")
+    top = tuple(totals.sort_values(order[0], ascending=order[1], kind="stable").head(limit)["key"])
+    table = views.operations_table(frame, replace(flt, operations=top), countries)
     if table.empty:
         return table
-    return table.sort_values(["arrests", "seizures", "operation"], ascending=[False, False, True],
-                             kind="stable").head(limit).reset_index(drop=True)
+    return table.sort_values(["arrests", "seizures", "operation"], ascending=order[1],
+                             kind="stable").reset_index(drop=True)
 
 
 def sources(frame: pd.DataFrame, flt: Filter, countries: CountryIndex,
