@@ -143,3 +143,31 @@ def test_world_map_colours_countries_with_records_and_dots_the_small_ones(countr
     assert france.group(1) != germany.group(1)
     assert "<title>Malta</title></circle>" in svg  # too small for the boundaries file
     assert "Arrests" in svg and "0 / no records" in svg
+
+
+def test_a_filter_that_selects_nothing_still_gives_a_document_that_says_so(loaded: Engine,
+                                                                           countries: CountryIndex) -> None:
+    nothing = Filter(regions=("Europe",), since=dt.date(2030, 1, 1), until=dt.date(2030, 12, 31))
+    html = report.render(load_frame(loaded), nothing, countries, "custom", _facts(loaded), "html").decode()
+    assert "Records in the figures</th><td>0</td>" in html
+    assert html.count("No records in the filter.") == 5  # monthly, region, crime area, top operations, sources
+    assert "+0 against" not in html and "±0 against the comparison period" in html
+
+
+def test_the_excel_export_of_stored_records_has_real_dates_and_numbers(loaded: Engine,
+                                                                        countries: CountryIndex) -> None:
+    import openpyxl
+
+    from ocops import export
+    from ocops.queries import records
+
+    rows = records(loaded, Filter(operations=("Operation Trigger",)), countries)
+    book = openpyxl.load_workbook(io.BytesIO(export.to_xlsx(rows, {"Filter": "Operation Trigger"}).data))
+    sheet = book["Records"]
+    header = [c.value for c in sheet[1]]
+    dates = sorted(sheet.cell(row=r, column=header.index("Date") + 1).value.date() for r in (2, 3, 4))
+    assert dates == [dt.date(2017, 11, 20), dt.date(2018, 6, 18), dt.date(2018, 6, 18)]
+    arrests = sorted(sheet.cell(row=r, column=header.index("Arrests") + 1).value for r in (2, 3, 4))
+    assert arrests == [2, 11, 14]
+    assert sheet.cell(row=2, column=header.index("Lead agency") + 1).value in (
+        "Carabinieri", "'=Nigeria Police Force")

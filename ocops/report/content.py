@@ -94,9 +94,9 @@ def top_operations(frame: pd.DataFrame, flt: Filter, countries: CountryIndex,
     order = (["arrests", "seizures", "key"], [False, False, True])
     totals = views.totals_by(frame, flt, countries, "operation")
     top = tuple(totals.sort_values(order[0], ascending=order[1], kind="stable").head(limit)["key"])
+    if not top:  # nothing selected (an empty operations filter would mean "all")
+        return views.operations_table(frame, flt, countries)
     table = views.operations_table(frame, replace(flt, operations=top), countries)
-    if table.empty:
-        return table
     return table.sort_values(["arrests", "seizures", "operation"], ascending=order[1],
                              kind="stable").reset_index(drop=True)
 
