@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -126,20 +127,29 @@ def start_in_background() -> None:
 
 
 def _call(action: str, work: Any) -> Any:
-    """Run ``work(browser)`` on the shared browser, starting it if needed; a failure drops it."""
+    """Run ``work(browser)`` on the shared browser, starting it if needed.
+
+    A failure is tried once more on the same browser (on a busy machine kaleido's page can
+    still be loading its scripts when the first chart is asked for: "kaleido_scopes is not
+    defined"); a second failure drops the browser, so the next call starts a fresh one."""
     global _browser
     with _LOCK:
-        try:
-            browser = _started()
-            return browser.run(work(browser))
-        except RenderError:
-            raise
-        except Exception as exc:  # one sentence for the user, a fresh browser next time
-            if _browser is not None:
-                _browser.close()
-                _browser = None
-            raise RenderError(f"Chromium could not {action} ({exc.__class__.__name__}: {exc}). Try again; "
-                              f"if it persists, check that {chromium_path()} starts.") from exc
+        for attempt in (1, 2):
+            try:
+                browser = _started()
+                return browser.run(work(browser))
+            except RenderError:
+                raise
+            except Exception as exc:  # one sentence for the user, a fresh browser next time
+                if attempt == 1:
+                    time.sleep(0.5)
+                    continue
+                if _browser is not None:
+                    _browser.close()
+                    _browser = None
+                raise RenderError(f"Chromium could not {action} ({exc.__class__.__name__}: {exc}). Try again; "
+                                  f"if it persists, check that {chromium_path()} starts.") from exc
+    raise AssertionError("unreachable")
 
 
 def figure_svg(figure: go.Figure, width: int = 720, height: int | None = None) -> str:
