@@ -171,3 +171,26 @@ def test_the_excel_export_of_stored_records_has_real_dates_and_numbers(loaded: E
     assert arrests == [2, 11, 14]
     assert sheet.cell(row=2, column=header.index("Lead agency") + 1).value in (
         "Carabinieri", "'=Nigeria Police Force")
+
+
+def test_a_failed_chromium_call_is_tried_once_more_then_said_in_one_sentence() -> None:
+    from ocops.report import chromium
+
+    calls: list[int] = []
+
+    async def flaky() -> bytes:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("kaleido_scopes is not defined")
+        return b"drawn"
+
+    async def broken() -> bytes:
+        raise RuntimeError("boom")
+
+    assert chromium._call("draw a chart", lambda _browser: flaky()) == b"drawn"
+    assert len(calls) == 2
+    with pytest.raises(chromium.RenderError) as caught:
+        chromium._call("draw a chart", lambda _browser: broken())
+    assert str(caught.value) == (f"Chromium could not draw a chart (RuntimeError: boom). Try again; if it persists, "
+                                 f"check that {chromium.chromium_path()} starts.")
+    assert chromium._browser is None  # dropped: the next call starts a fresh browser
