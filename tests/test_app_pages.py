@@ -247,7 +247,7 @@ def test_operations_table_and_drill_down(loaded: str) -> None:
     assert per_country["Arrests"].to_dict() == {"Colombia": 30, "France": 12, "Ghana": 9, "Spain": 8}
     sources = at.dataframe[2].value
     assert list(sources["File"]) == ["app_operations.csv"] and list(sources["Records"]) == [6]
-    assert len(at.get("download_button")) == 2
+    assert len(at.main.get("download_button")) == 2  # records CSV and Excel; the briefing is in the sidebar
 
 
 def test_every_page_keeps_the_link(loaded: str) -> None:
