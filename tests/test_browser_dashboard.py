@@ -101,7 +101,7 @@ def test_briefing_downloads_from_the_overview_with_the_filter_and_its_figures(se
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
             page.goto(server + LINK)
-            expect(page.locator('[data-testid="stMetricValue"]').nth(6)).to_be_visible(timeout=30_000)
+            expect(page.locator('[data-testid="stMetricValue"]').nth(6)).to_be_visible(timeout=90_000)
             button = page.locator('[data-testid="stSidebar"] [data-testid="stDownloadButton"] button',
                                   has_text="Briefing (PDF)")
             with page.expect_download(timeout=90_000) as info:
