@@ -352,3 +352,14 @@ def test_an_import_by_another_process_shows_on_the_next_rerun(loaded: str, tmp_p
     assert cards["Seizures"] == ("118", "+113") and cards["Operations"] == ("6", "+3")
     _run(at)
     assert len(loads) == 2  # one reload for the one change, none for the rerun after it
+
+
+def test_without_chromium_the_sidebar_says_what_to_install(loaded: str, monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    missing = tmp_path / "no-chromium"
+    monkeypatch.setenv("OCOPS_CHROMIUM", str(missing))
+    at = _run(_app(period="all-time"))
+    assert [w.value for w in at.sidebar.warning] == [
+        f"The briefing needs Chromium, which is not at {missing} (apt-get install chromium, or set "
+        "OCOPS_CHROMIUM to its path)."]
+    assert at.sidebar.get("download_button") == []
