@@ -6,7 +6,7 @@ sidebar filters (kept in the URL; not on the Upload page), then runs the chosen 
 
 import streamlit as st
 
-from ocops.ui import data, filters, navigation
+from ocops.ui import data, downloads, filters, navigation
 from ocops.ui.errors import shown_errors
 
 # An emoji icon: a material icon favicon is fetched from Google.
@@ -18,6 +18,7 @@ with shown_errors():
     context = data.load_context()
     context = filters.sidebar_filters(context) if navigation.shows_filters(page) else filters.keep_filters(context)
     data.publish(context)
+    downloads.briefing_download(context)
     ready = True
 if not ready:
     st.stop()

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from ocops import export, importer, queries, snapshot
+from ocops import export, importer, links, queries, snapshot
 from ocops.config import Settings, load_settings
 from ocops.errors import OcopsError, StoreError
-from ocops.geo import load_countries
+from ocops.geo import CountryIndex, load_countries
 from ocops.ingest.mapping import Mapping
 from ocops.seized_items import load_seized_items
 from ocops.store import open_store
@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(exp)
     exp.add_argument("--format", choices=("json", "csv"), default="json")
     exp.add_argument("--out", type=Path, help="output file (default: standard output)")
+
+    rep = sub.add_parser("report", help="the briefing of a filter as one HTML or PDF document")
+    _add_filters(rep)
+    rep.add_argument("--format", choices=("html", "pdf"), default="pdf")
+    rep.add_argument("--out", type=Path, required=True, help="output file")
 
     sub.add_parser("batches", help="list import batches")
     remove = sub.add_parser("remove-batch", help="undo one import batch exactly")
@@ -128,13 +133,12 @@ def _run_on_store(engine: Engine, args: argparse.Namespace, settings: Settings) 
         frame = queries.records(engine, flt, countries)
         text = export.to_csv(frame) if args.format == "csv" else export.to_json(frame) + "\n"
         if args.out:
-            try:
-                args.out.write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise OcopsError(f"Cannot write {args.out}: {exc.strerror}. Choose a writable --out path.") from exc
+            _write(args.out, text.encode("utf-8"))
         else:
             sys.stdout.write(text)
         return 0
+    if args.command == "report":
+        return _report(engine, args, settings, countries)
     if args.command == "batches":
         _print(importer.list_batches(engine))
         return 0
@@ -146,6 +150,30 @@ def _run_on_store(engine: Engine, args: argparse.Namespace, settings: Settings) 
         _print(loaded.to_dict() if loaded else {"loaded": False, "reason": "the store already has batches"})
         return 0
     raise AssertionError(args.command)  # pragma: no cover - argparse restricts commands
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise OcopsError(f"Cannot write {path}: {exc.strerror}. Choose a writable --out path.") from exc
+
+
+def _report(engine: Engine, args: argparse.Namespace, settings: Settings, countries: CountryIndex) -> int:
+    """`report`: the briefing of the filter, written to --out; prints what was written."""
+    from ocops import report  # kaleido loads only for this command
+    from ocops.report.chromium import start_in_background
+
+    start_in_background()  # Chromium starts while the filter and the figures load
+    flt = _filter(args, settings)
+    period = links.CUSTOM if flt.since or flt.until else "all-time"
+    facts = report.provenance(engine, settings.user, settings.report_marking)
+    data = report.render(snapshot.cached_frame(engine, settings.cache_dir), flt, countries, period, facts,
+                         args.format)
+    _write(args.out, data)
+    _print({"out": str(args.out), "format": args.format, "bytes": len(data), "filters": flt.to_dict(),
+            "data_version": facts.data_version})
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -57,6 +57,7 @@ class Settings:
     max_upload_mb: int = 200
     load_sample: bool = True
     user: str = "unknown"
+    report_marking: str = ""  # e.g. "OFFICIAL - SENSITIVE": top and bottom of every briefing page
 
     @property
     def max_upload_bytes(self) -> int:
@@ -146,6 +147,9 @@ def load_settings(
         text = str(cache_dir).strip()
         fields["cache_dir"] = None if text.lower() in {"", "none", "off"} else Path(text).expanduser()
     load_sample = pick("OCOPS_LOAD_SAMPLE", "load_sample")
+    marking = pick("OCOPS_REPORT_MARKING", "report_marking")
+    if marking is not None:
+        fields["report_marking"] = " ".join(str(marking).split())
     try:
         user = env.get("OCOPS_USER") or getpass.getuser()
     except (KeyError, OSError):

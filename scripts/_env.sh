@@ -18,6 +18,10 @@ apt_install() {  # apt_install PACKAGE... (only what is missing)
   fi
 }
 
+# The briefing report (ocops/report) draws its charts and prints its PDF with Chromium
+# (driven by kaleido) and sets its text in DejaVu Sans: both scripts install them.
+REPORT_PACKAGES=(chromium fonts-dejavu-core)
+
 make_venv() {  # make_venv REQUIREMENTS_FILE
   if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     apt_install python3-venv

@@ -8,6 +8,7 @@ the previous period is 2017).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 
 from collections.abc import Iterator
@@ -247,7 +248,7 @@ def test_operations_table_and_drill_down(loaded: str) -> None:
     assert per_country["Arrests"].to_dict() == {"Colombia": 30, "France": 12, "Ghana": 9, "Spain": 8}
     sources = at.dataframe[2].value
     assert list(sources["File"]) == ["app_operations.csv"] and list(sources["Records"]) == [6]
-    assert len(at.get("download_button")) == 2
+    assert len(at.main.get("download_button")) == 2  # records CSV and Excel; the briefing is in the sidebar
 
 
 def test_every_page_keeps_the_link(loaded: str) -> None:
@@ -280,11 +281,42 @@ def test_downloads_build_the_filtered_records_on_demand(loaded: str) -> None:
     assert len(lines) == 4  # header + G-01, G-02, G-03
     assert lines[0].startswith("record_id,operation,date")
     assert any("'=Nigeria Police Force" in line for line in lines)  # formula cell neutralised
-    sheet = openpyxl.load_workbook(io.BytesIO(_xlsx(context)())).active
-    rows = list(sheet.iter_rows(values_only=True))
+    book = openpyxl.load_workbook(io.BytesIO(_xlsx(context)()))
+    rows = list(book["Records"].iter_rows(values_only=True))
     header = rows[0]
-    arrests = sorted(row[header.index("arrests")] for row in rows[1:])
+    arrests = sorted(row[header.index("Arrests")] for row in rows[1:])
     assert arrests == [2, 11, 14]  # numbers stay numbers
+    assert sorted(row[header.index("Date")].date() for row in rows[1:]) == [  # dates stay dates
+        dt.date(2017, 11, 20), dt.date(2018, 6, 18), dt.date(2018, 6, 18)]
+    about = dict(book["About"].iter_rows(values_only=True))
+    assert about["Filter"] == "Operation Trigger · all time"
+    assert (about["Scope"], about["Data version"], about["Records"]) == ("All records", 1, 3)
+    engine.dispose()
+
+
+def test_every_page_offers_the_briefing_built_from_the_shared_filter(loaded: str) -> None:
+    from ocops.config import load_settings
+    from ocops.geo import load_countries
+    from ocops.importer import Vocabulary
+    from ocops.queries import Filter, load_frame
+    from ocops.taxonomy import load_taxonomy
+    from ocops.ui.data import Context
+    from ocops.ui.downloads import _briefing
+
+    at = _run(_app(region="Europe", since="2018-01-01", until="2018-12-31"))
+    for page in ("pages/timeline.py", "pages/operations.py", "pages/overview.py"):
+        at.switch_page(page)
+        _run(at)
+        buttons = at.sidebar.get("download_button")
+        labels = [b.proto.label for b in buttons]
+        assert labels == ["Briefing (PDF)", "Briefing (HTML)"], page
+        assert buttons[0].proto.deferred_file_id  # built only when clicked
+    engine = open_store(loaded)
+    flt = Filter(regions=("Europe",), since=dt.date(2018, 1, 1), until=dt.date(2018, 12, 31))
+    context = Context(load_settings(), engine, Vocabulary(load_countries(), load_taxonomy()), 1,
+                      load_frame(engine), {}, flt, "custom")
+    html = _briefing(context, "html")().decode("utf-8")
+    assert "Europe · 1 Jan 2018 – 31 Dec 2018" in html and "5,165,000" in html and "+31 against" in html
     engine.dispose()
 
 
@@ -321,3 +353,14 @@ def test_an_import_by_another_process_shows_on_the_next_rerun(loaded: str, tmp_p
     assert cards["Seizures"] == ("118", "+113") and cards["Operations"] == ("6", "+3")
     _run(at)
     assert len(loads) == 2  # one reload for the one change, none for the rerun after it
+
+
+def test_without_chromium_the_sidebar_says_what_to_install(loaded: str, monkeypatch: pytest.MonkeyPatch,
+                                                          tmp_path: Path) -> None:
+    missing = tmp_path / "no-chromium"
+    monkeypatch.setenv("OCOPS_CHROMIUM", str(missing))
+    at = _run(_app(period="all-time"))
+    assert [w.value for w in at.sidebar.warning] == [
+        f"The briefing needs Chromium, which is not at {missing} (apt-get install chromium, or set "
+        "OCOPS_CHROMIUM to its path)."]
+    assert at.sidebar.get("download_button") == []

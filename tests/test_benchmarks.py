@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
     ("bench_import", {"sqlite", "rows"}),
     ("bench_queries", {"overview_aggregates_median_ms", "cli_summary_by_month_s", "memory_over_idle_mb"}),
     ("bench_app", {"pages", "worst_filter_change_median_ms", "largest_page_bytes"}),
+    ("bench_report", {"pdf_first_in_process_s", "cli_report_pdf_s", "pdf_mb", "print_compared"}),
 ])
 def test_benchmark_runs_and_prints_json(name: str, keys: set[str]) -> None:
     result = subprocess.run([sys.executable, "-m", f"benchmarks.{name}", "--rows", "2000"], cwd=ROOT,

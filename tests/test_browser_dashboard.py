@@ -115,3 +115,37 @@ def test_a_seized_item_link_shows_that_items_kilograms(server: str, chromium: Pa
             page.screenshot(path=str(ROOT / "tests" / "artifacts" / "overview-seized-item-cocaine.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_briefing_downloads_from_the_overview_with_the_filter_and_its_figures(server: str, chromium: Path) -> None:
+    """The sidebar's Briefing (PDF) on the Overview of a filtered link: built on click, named after
+    the filter, holding the hand-computed KPIs of that filter and the filter in words."""
+    import io
+
+    import pypdf
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+            page.goto(server + LINK)
+            expect(page.locator('[data-testid="stMetricValue"]').nth(6)).to_be_visible(timeout=90_000)
+            button = page.locator('[data-testid="stSidebar"] [data-testid="stDownloadButton"] button',
+                                  has_text="Briefing (PDF)")
+            with page.expect_download(timeout=90_000) as info:
+                button.click()
+            download = info.value
+            data = Path(download.path()).read_bytes()
+            page.screenshot(path=str(ROOT / "tests" / "artifacts" / "briefing_sidebar.png"))
+            _assert_no_error(page)
+        finally:
+            browser.close()
+    assert download.suggested_filename.startswith("ocops-briefing_europe_2018-01-01-to-2018-12-31_")
+    assert download.suggested_filename.endswith(".pdf")
+    text = " ".join(" ".join(page.extract_text().split()) for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+    assert "Filter Europe · 1 Jan 2018 – 31 Dec 2018" in text
+    for label, value in zip(["Records", "Operations", "Countries", "Arrests", "Seizures", "Victims rescued",
+                             "Seized value (USD)"], EXPECTED, strict=True):
+        assert f"{label} {value} " in text, label
+    assert "Arrests 40 +31 against the comparison period" in text
