@@ -42,3 +42,13 @@ class BadFilter(OcopsError):
 
 class DataFileError(OcopsError):
     """A bundled or replaced data file (regions, crime areas) is malformed."""
+
+
+class AccessDenied(OcopsError):
+    """The signed-in user's role or scope does not allow what was asked."""
+
+
+class AuditTampered(OcopsError):
+    """The hash chain of the audit log does not verify: it was changed outside ocops."""
+
+    exit_code = 1
