@@ -1,21 +1,29 @@
 """ocops dashboard: the router. Run with `streamlit run dashboard.py`.
 
-Opens the store once (schema upgrade, first-start sample), draws the shared
-sidebar filters (kept in the URL), then runs the chosen page.
+Opens the store once (schema upgrade, first-start sample), finds out who is
+signed in (and what their role and scope allow), draws the shared sidebar
+filters (kept in the URL) over the records in scope, then runs the chosen page.
 """
 
 import streamlit as st
 
-from ocops.ui import data, filters, navigation
+from ocops.ui import auth, data, filters, navigation
 from ocops.ui.errors import shown_errors
 
 st.set_page_config(page_title="ocops", page_icon="🔎", layout="wide")  # an emoji: a material icon favicon is fetched from Google
-page = st.navigation(navigation.pages())
 
 ready = False
 with shown_errors():
-    context = filters.sidebar_filters(data.load_context())
+    settings, vocabulary, engine = data.opened()
+    identity = auth.session_identity(settings, engine, vocabulary.countries)  # may stop at sign-in
+    pages = navigation.pages(identity.can)
+    page = st.navigation(pages)
+    auth.restore_link(pages)
+    auth.deny_unreachable(engine, identity, pages)
+    auth.user_box(engine, identity)
+    context = filters.sidebar_filters(data.load_context(identity))
     data.publish(context)
+    auth.record_view(context, page.url_path)
     ready = True
 if not ready:
     st.stop()

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -130,3 +131,21 @@ def verify(engine: Engine) -> Verification:
                 return Verification(count, row.id, f"entry {row.id} was changed after it was written")
             prev, expected_id = row.hash, row.id + 1
     return Verification(count)
+
+
+def table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Entries as a table (detail as its JSON text), newest first, for the Audit page and its CSV."""
+    frame = pd.DataFrame([{**row, "detail": canonical(row["detail"])} for row in reversed(rows)],
+                         columns=["id", "at", "user", "action", "detail"])
+    return frame
+
+
+def users_seen(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Each user's latest sign-in: when, and the role and scope their claims granted then."""
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["action"] == "sign-in":
+            latest[row["user"]] = {"user": row["user"], "signed_in": row["at"], "role": row["detail"].get("role"),
+                                   "scope": row["detail"].get("scope")}
+    return pd.DataFrame(sorted(latest.values(), key=lambda r: r["user"]),
+                        columns=["user", "signed_in", "role", "scope"])

@@ -9,6 +9,7 @@ the store directly narrow their filter with :func:`scope_filter`.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -74,9 +75,33 @@ class Identity:
         """Whether the role allows ``permission`` (view, records, export, upload, audit)."""
         return self.allowed and RANK[self.role or "viewer"] >= RANK[PERMISSIONS[permission]]
 
+    def scope_text(self) -> str:
+        """The scope in words ('no scope' when the claims named none)."""
+        return "no scope" if self.scope is None else self.scope.describe()
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for the audit log."""
         return {"role": self.role, "scope": None if self.scope is None else self.scope.describe()}
+
+
+def is_loopback(address: str | None) -> bool:
+    """Whether a server bound to ``address`` is reachable only from this machine (unset: every interface)."""
+    if not address:
+        return False
+    if address.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refusal(address: str | None) -> str:
+    """Why the app will not serve without sign-in on a non-loopback address, and what to do."""
+    shown = address or "(unset: every interface)"
+    return (f"ocops refuses to serve: no sign-in is configured and server.address is {shown}, which other "
+            "machines can reach. Configure sign-in ([auth] in .streamlit/secrets.toml, see 'Deploying for a "
+            "team' in the README) or start with --server.address 127.0.0.1 for use on this machine only.")
 
 
 def local_identity(user: str) -> Identity:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ocops import views
-from ocops.ui import components
+from ocops.ui import auth, components
 from ocops.ui.data import page_context, view
 from ocops.ui.downloads import record_downloads
 from ocops.ui.operations import batches, operations_with_agencies
@@ -19,6 +19,7 @@ components.table(table, {
     "lead_agencies": "Lead agencies", "country_names": "Countries", "crime_areas": "Crime areas",
     **{m: views.MEASURE_LABELS[m] for m in views.KPI_MEASURES if m not in ("operations", "countries")}})
 
+auth.require(context, "records", "Record drill-down and downloads need the analyst role.")
 st.subheader("Drill down")
 chosen = st.selectbox("Operation", list(table["operation"]), key="operations_drilldown")
 if chosen:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -15,7 +16,10 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("pages/breakdown.py", "Breakdown", "breakdown", ":material/grid_on:"),
     ("pages/operations.py", "Operations", "operations", ":material/list_alt:"),
     ("pages/upload.py", "Upload", "upload", ":material/upload_file:"),
+    ("pages/audit.py", "Audit", "audit", ":material/policy:"),
 )
+# What a role needs to reach a page (ocops.auth.PERMISSIONS); pages not listed need "view".
+PAGE_PERMISSIONS = {"upload": "upload", "audit": "audit"}
 
 
 def page_exists(path: str) -> bool:
@@ -23,14 +27,19 @@ def page_exists(path: str) -> bool:
     return (ROOT / path).is_file()
 
 
-def pages() -> list[st.Page]:
-    """The st.Page objects for st.navigation, in sidebar order."""
+def pages(allowed: Callable[[str], bool] = lambda _permission: True) -> list[st.Page]:
+    """The st.Page objects for st.navigation, in sidebar order: those whose permission is ``allowed``."""
     result = []
     for index, (path, title, url_path, icon) in enumerate(PAGES):
-        if not page_exists(path):
+        if not page_exists(path) or not allowed(PAGE_PERMISSIONS.get(url_path, "view")):
             continue
         if index == 0:
             result.append(st.Page(path, title=title, icon=icon, default=True))
         else:
             result.append(st.Page(path, title=title, icon=icon, url_path=url_path))
     return result
+
+
+def title_of(url_path: str) -> str | None:
+    """The title of the page at ``url_path`` (None when no such page exists)."""
+    return next((title for path, title, url, _icon in PAGES if url == url_path and page_exists(path)), None)
