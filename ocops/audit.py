@@ -22,6 +22,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ocops.models import AuditEntry
 from ocops.store import SQLITE_IMMEDIATE
 
 AUDIT_LOCK_ID = 0x0C0B7  # PostgreSQL advisory lock serialising appends (never the import lock)
@@ -29,10 +30,7 @@ GENESIS = "0" * 64
 ACTIONS: tuple[str, ...] = ("sign-in", "sign-out", "access-denied", "view", "export", "report", "import",
                             "remove-batch", "preset-save", "preset-delete", "session-expired")
 
-audit_log = sa.table("audit_log", sa.column("id", sa.Integer), sa.column("at", sa.String),
-                     sa.column("user", sa.String), sa.column("action", sa.String),
-                     sa.column("detail", sa.Text), sa.column("prev_hash", sa.String),
-                     sa.column("hash", sa.String))
+audit_log: sa.Table = AuditEntry.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
