@@ -52,9 +52,10 @@ def _browser_key() -> str | None:
     if not cookie:
         return None
     parts = cookie.split("|")
-    try:
-        token = bytes(a ^ b for a, b in zip(bytes.fromhex(parts[1]), bytes.fromhex(parts[2]), strict=True))
-    except (IndexError, ValueError):
+    try:  # "2|mask|masked token|timestamp"; the mask (repeated) changes per response, the token does not
+        mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+        token = bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked))
+    except (IndexError, ValueError, ZeroDivisionError):
         token = cookie.encode()
     return hashlib.sha256(token).hexdigest()
 
@@ -65,25 +66,26 @@ def _stash() -> dict[str, tuple[float, str, dict[str, list[str]]]]:
     return {}
 
 
-def _sign_in() -> None:
+def _sign_in(page: str) -> None:
     key = _browser_key()
     if key is not None:
         params = {name: st.query_params.get_all(name) for name in st.query_params}
-        _stash()[key] = (time.monotonic(), requested_page(), params)
+        _stash()[key] = (time.monotonic(), page, params)
     st.login()
 
 
-def _screen_only() -> None:
-    """Resolve the requested page without drawing the page list, so a screen can replace the page."""
-    st.navigation(navigation.pages(), position="hidden")
+def _screen_only() -> str:
+    """Resolve the requested page without drawing the page list, so a screen can replace the page;
+    returns that page's url path."""
+    return str(st.navigation(navigation.pages(), position="hidden").url_path)
 
 
 def _sign_in_screen() -> None:
-    _screen_only()
+    page = _screen_only()
     st.title("ocops")
     st.write("Sign in to see the operation results you are responsible for.")
     if st.button("Sign in", type="primary", icon=":material/login:", key="ocops_sign_in"):
-        _sign_in()
+        _sign_in(page)
     st.stop()
 
 
@@ -146,7 +148,7 @@ def restore_link(pages: list[Any]) -> None:
     if params and not dict(st.query_params):
         st.query_params.from_dict(params)
     target = next((p for p in pages if p.url_path == page), None)
-    if page and target is not None and page != requested_page():
+    if page and target is not None:
         st.switch_page(target, query_params=params)
 
 
