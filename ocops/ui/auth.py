@@ -49,7 +49,7 @@ def requested_page() -> str:
 def _browser_key() -> str | None:
     """A per-browser key that survives the sign-in round trip: the XSRF cookie's token (not its mask)."""
     cookie = st.context.cookies.get("_streamlit_xsrf")
-    if not cookie:
+    if not isinstance(cookie, str) or not cookie:  # no cookie (or AppTest's stand-in)
         return None
     parts = cookie.split("|")
     try:  # "2|mask|masked token|timestamp"; the mask (repeated) changes per response, the token does not

@@ -1,0 +1,235 @@
+"""Sign-in, roles and scopes on every page, without a browser (AppTest seeds ``st.user``).
+
+Figures are added up by hand from tests/fixtures/app_operations.csv (21 rows, latest 2018-12-31).
+Europe (ESP, FRA, DEU, ITA), all time: 11 records, 6 operations (Andes, Pangea, Lionfish,
+Thunderbird, Trigger, Neptune), 4 countries, 49 arrests (5+3+7+8+6+4+2+1+11+2+0).
+Africa (NGA, KEN, GHA) must never show to a Europe-only user.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from streamlit import config as st_config
+from streamlit.testing.v1 import AppTest
+
+from ocops import audit
+from ocops.geo import load_countries
+from ocops.importer import Vocabulary, import_path
+from ocops.store import open_store
+from ocops.taxonomy import load_taxonomy
+from ocops.ui.auth import LOCAL_NOTICE, NO_ACCESS
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = Path(__file__).parent / "fixtures" / "app_operations.csv"
+PAGES = ("pages/overview.py", "pages/map.py", "pages/timeline.py", "pages/breakdown.py", "pages/operations.py")
+AFRICAN = ("Africa", "Nigeria", "Kenya", "Ghana", "NGA", "KEN", "GHA", "Lagos", "Operation Sea Shield", "NAFDAC",
+           "Kenya Wildlife Service", "Narcotics Control Commission", "Nigerian Navy", "Nigeria Police Force")
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A store holding the 21 fixture rows; the app reads it."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    engine = open_store(url)
+    assert import_path(engine, FIXTURE, Vocabulary(load_countries(), load_taxonomy())).imported == 21
+    engine.dispose()
+    monkeypatch.setenv("OCOPS_DATABASE_URL", url)
+    monkeypatch.setenv("OCOPS_LOAD_SAMPLE", "false")
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield url
+    st.cache_resource.clear()
+
+
+def user(sub: str, roles: list[str], **claims: Any) -> dict[str, Any]:
+    """What st.user holds after an OIDC sign-in."""
+    return {"is_logged_in": True, "sub": sub, "email": f"{sub}@example.org", "roles": roles,
+            "iat": int(time.time()) - 60, **claims}
+
+
+def _app(who: dict[str, Any] | None, page: str | None = None, **params: str | list[str]) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    if who is not None:
+        at.user = who
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _cards(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric if m.label in ("Records", "Operations", "Countries", "Arrests")}
+
+
+def _deck_text(proto_json: str) -> str:
+    """A map's JSON without the boundaries of countries that have no records (they carry only a name)."""
+    spec = json.loads(proto_json)
+    for layer in spec.get("layers", []):
+        data = layer.get("data")
+        if isinstance(data, dict) and "features" in data:
+            data["features"] = [f for f in data["features"]
+                                if not f["properties"]["tip"].endswith("no records in the filter")]
+    return json.dumps(spec)
+
+
+def _page_text(at: AppTest) -> str:
+    """Everything a page shows: text, tables, metrics, chart data, map data and widget options."""
+    parts: list[str] = []
+    for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "success", "error"):
+        parts += [str(e.value) for e in at.get(kind)]
+    parts += [f"{m.label} {m.value} {m.delta}" for m in at.metric]
+    parts += [e.value.to_string() for e in at.dataframe]
+    parts += [e.proto.spec for e in at.get("plotly_chart")]
+    parts += [_deck_text(e.proto.json) for e in at.get("deck_gl_json_chart")]
+    for widget in (*at.selectbox, *at.multiselect):
+        parts += [str(o) for o in widget.options]
+    return "\n".join(parts)
+
+
+def _no_africa(at: AppTest, where: str) -> None:
+    text = _page_text(at)
+    shown = [word for word in AFRICAN if word in text]
+    assert shown == [], f"{where} shows {shown}"
+
+
+EUROPE_VIEWER = user("eu-viewer", ["viewer"], regions=["Europe"])
+EUROPE_ANALYST = user("eu-analyst", ["analyst"], regions=["Europe"])
+
+
+def test_a_europe_viewer_opening_an_africa_link_sees_only_europe_on_every_page(store: str) -> None:
+    at = _app(EUROPE_VIEWER, region="Africa", period="all-time")
+    assert _cards(at) == {"Records": "11", "Operations": "6", "Countries": "4", "Arrests": "49"}
+    assert at.sidebar.multiselect(key="f_region").value == []
+    assert at.sidebar.multiselect(key="f_region").options == ["Europe"]
+    countries = load_countries()
+    europe = {countries.get(c).name for c in countries.iso3_in_regions(["Europe"])}
+    assert set(at.sidebar.multiselect(key="f_country").options) == europe and "Nigeria" not in europe
+    for page in PAGES:
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, page
+        _no_africa(at, page)
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "Signed in as **eu-viewer@example.org** (viewer; Europe)" in captions
+
+
+def test_clicking_or_choosing_african_values_cannot_widen_the_scope(store: str) -> None:
+    at = _app(EUROPE_VIEWER, "pages/map.py", period="all-time")
+    at.session_state["f_country"] = ["NGA"]  # what a click on Nigeria on the map writes
+    at.run()
+    assert at.sidebar.multiselect(key="f_country").value == []
+    _no_africa(at, "map after a click on Nigeria")
+    at = _app(EUROPE_VIEWER, operation="Operation Sea Shield", period="all-time")  # an African-only operation
+    assert _cards(at) == {"Records": "11", "Operations": "6", "Countries": "4", "Arrests": "49"}
+    at = _app(EUROPE_VIEWER, operation="Operation Pangea", period="all-time")  # FRA, DEU, NGA, KEN
+    assert _cards(at) == {"Records": "2", "Operations": "1", "Countries": "2", "Arrests": "10"}
+    _no_africa(at, "overview of Operation Pangea")
+
+
+def test_a_viewer_gets_no_drill_down_downloads_or_upload(store: str) -> None:
+    at = _app(EUROPE_VIEWER, "pages/operations.py", period="all-time")
+    assert len(at.get("download_button")) == 0
+    assert [i.value for i in at.info] == ["Record drill-down and downloads need the analyst role."]
+    with pytest.raises(ValueError, match="Could not find a navigation page for .*pages/upload.py"):
+        at.switch_page("pages/upload.py")  # not registered for a viewer: no link, no URL reaches it
+
+
+def test_an_analyst_drills_down_within_scope_and_may_export(store: str) -> None:
+    at = _app(EUROPE_ANALYST, "pages/operations.py", period="all-time")
+    at.selectbox(key="operations_drilldown").set_value("Operation Pangea")
+    at.run()
+    per_country = at.dataframe[1].value.set_index("Country")
+    assert per_country["Arrests"].to_dict() == {"Germany": 7, "France": 3}
+    assert len(at.get("download_button")) == 2
+    _no_africa(at, "operations drill-down")
+
+
+def test_a_user_without_role_or_scope_sees_only_a_plain_message(store: str) -> None:
+    for who in (user("nobody", ["guest"], regions=["Europe"]), user("unscoped", ["viewer"])):
+        at = _app(who)
+        assert [i.value for i in at.info] == [NO_ACCESS.format(user=who["email"])]
+        assert len(at.metric) == 0 and len(at.dataframe) == 0 and len(at.sidebar.multiselect) == 0
+    engine = open_store(store)
+    denied = audit.entries(engine, action="access-denied")
+    assert [(e["user"], e["detail"]["what"]) for e in denied] == [
+        ("nobody@example.org", "no recognised role or scope"), ("unscoped@example.org", "no recognised role or scope")]
+    engine.dispose()
+
+
+def test_signed_out_visitors_see_only_the_sign_in_button(store: str) -> None:
+    at = _app({"is_logged_in": False}, region="Europe")
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert len(at.metric) == 0 and len(at.sidebar.multiselect) == 0
+
+
+def test_an_old_session_is_signed_out(store: str) -> None:
+    at = _app(user("old", ["viewer"], regions=["Europe"], iat=int(time.time()) - 13 * 3600))
+    assert len(at.metric) == 0
+    engine = open_store(store)
+    assert [(e["user"], e["detail"]) for e in audit.entries(engine, action="sign-out")] == [
+        ("old@example.org", {"reason": "session older than 12 hours"})]
+    engine.dispose()
+
+
+def test_without_sign_in_every_page_says_it_is_single_user(store: str) -> None:
+    at = _app(None)
+    for page in (*PAGES, "pages/upload.py", "pages/audit.py"):
+        at.switch_page(page)
+        at.run()
+        assert LOCAL_NOTICE in [c.value for c in at.caption], page
+
+
+def test_without_sign_in_a_non_loopback_address_is_refused(store: str) -> None:
+    previous = st_config.get_option("server.address")
+    st_config.set_option("server.address", "0.0.0.0")
+    try:
+        at = _app(None)
+    finally:
+        st_config.set_option("server.address", previous)
+    assert [e.value for e in at.error] == [
+        "ocops refuses to serve: no sign-in is configured and server.address is 0.0.0.0, which other machines can "
+        "reach. Configure sign-in ([auth] in .streamlit/secrets.toml, see 'Deploying for a team' in the README) or "
+        "start with --server.address 127.0.0.1 for use on this machine only."]
+    assert len(at.metric) == 0
+
+
+def test_views_are_audited_when_the_filter_changes_and_admins_see_the_log(store: str) -> None:
+    admin = user("admin", ["admin"])
+    at = _app(admin, period="all-time")
+    at.run()  # a rerun with the same filter is not a new view
+    at.sidebar.multiselect(key="f_region").set_value(["Europe"])
+    at.run()
+    engine = open_store(store)
+    views = audit.entries(engine, action="view")
+    assert [(v["detail"]["page"], v["detail"]["filter"].get("region"), v["detail"]["rows"]) for v in views] == [
+        ("overview", None, 21), ("overview", ["Europe"], 11)]
+    assert [e["detail"]["role"] for e in audit.entries(engine, action="sign-in")] == ["admin"]
+    engine.dispose()
+    at.switch_page("pages/audit.py")
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["action"])[-2:] == ["view", "sign-in"] and set(table["user"]) == {"admin@example.org"}
+    seen = at.dataframe[1].value
+    assert seen.to_dict("records")[0]["Role"] == "admin"
+
+
+def test_only_admins_reach_the_audit_page(store: str) -> None:
+    at = _app(EUROPE_ANALYST)
+    with pytest.raises(ValueError, match="Could not find a navigation page for .*pages/audit.py"):
+        at.switch_page("pages/audit.py")
+    at = _app(user("officer", ["data_officer"], regions=["Europe"]), "pages/upload.py")
+    assert [t.value for t in at.title] == ["Upload"]
+    with pytest.raises(ValueError, match="Could not find a navigation page for .*pages/audit.py"):
+        at.switch_page("pages/audit.py")
