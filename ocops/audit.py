@@ -145,5 +145,4 @@ def users_seen(rows: list[dict[str, Any]]) -> pd.DataFrame:
         if row["action"] == "sign-in":
             latest[row["user"]] = {"user": row["user"], "signed_in": row["at"], "role": row["detail"].get("role"),
                                    "scope": row["detail"].get("scope")}
-    return pd.DataFrame(sorted(latest.values(), key=lambda r: r["user"]),
-                        columns=["user", "signed_in", "role", "scope"])
+    return pd.DataFrame([latest[name] for name in sorted(latest)], columns=["user", "signed_in", "role", "scope"])

@@ -197,10 +197,10 @@ def test_without_sign_in_a_non_loopback_address_is_refused(store: str) -> None:
         at = _app(None)
     finally:
         st_config.set_option("server.address", previous)
-    assert [e.value for e in at.error] == [
+    assert [e.value for e in at.error] == [(
         "ocops refuses to serve: no sign-in is configured and server.address is 0.0.0.0, which other machines can "
         "reach. Configure sign-in ([auth] in .streamlit/secrets.toml, see 'Deploying for a team' in the README) or "
-        "start with --server.address 127.0.0.1 for use on this machine only."]
+        "start with --server.address 127.0.0.1 for use on this machine only.")]
     assert len(at.metric) == 0
 
 

@@ -35,9 +35,8 @@ def test_entries_are_recorded_in_order_with_their_detail(engine: Engine) -> None
 @pytest.mark.parametrize("statement", ["UPDATE audit_log SET action = 'view'", "DELETE FROM audit_log"])
 def test_the_store_refuses_to_change_or_remove_entries(engine: Engine, statement: str) -> None:
     audit.record(engine, "ana@example.org", "export", {"rows": 1})
-    with pytest.raises(sa.exc.DatabaseError, match=REFUSAL):
-        with engine.begin() as conn:
-            conn.execute(sa.text(statement))
+    with pytest.raises(sa.exc.DatabaseError, match=REFUSAL), engine.begin() as conn:
+        conn.execute(sa.text(statement))
     assert [r["action"] for r in audit.entries(engine)] == ["export"]
 
 
@@ -45,9 +44,8 @@ def test_truncate_is_refused_on_postgresql(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no TRUNCATE")
     audit.record(engine, "ana@example.org", "export", {})
-    with pytest.raises(sa.exc.DatabaseError, match=REFUSAL):
-        with engine.begin() as conn:
-            conn.execute(sa.text("TRUNCATE audit_log"))
+    with pytest.raises(sa.exc.DatabaseError, match=REFUSAL), engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE audit_log"))
 
 
 def _tamper(path: Path, *statements: str) -> None:

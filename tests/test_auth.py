@@ -13,9 +13,22 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from ocops import queries
-from ocops.auth import (EVERYTHING, NO_COUNTRY, Identity, Scope, batch_countries, identity_from_claims,
-                        is_loopback, may_remove, refusal, reject_out_of_scope, scope_filter, scope_frame,
-                        session_expired, visible_batches)
+from ocops.auth import (
+    EVERYTHING,
+    NO_COUNTRY,
+    Identity,
+    Scope,
+    batch_countries,
+    identity_from_claims,
+    is_loopback,
+    may_remove,
+    refusal,
+    reject_out_of_scope,
+    scope_filter,
+    scope_frame,
+    session_expired,
+    visible_batches,
+)
 from ocops.config import AuthSettings, load_settings
 from ocops.errors import ConfigError
 from ocops.geo import CountryIndex

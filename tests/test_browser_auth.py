@@ -101,7 +101,7 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-def _context(browser):  # noqa: ANN001, ANN202 - playwright objects
+def _context(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     # Offline: the mock's form links a CSS file on a CDN; nothing may leave this machine.
     context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1")
@@ -109,7 +109,7 @@ def _context(browser):  # noqa: ANN001, ANN202 - playwright objects
     return context
 
 
-def _sign_in(page, link: str, sub: str) -> None:  # noqa: ANN001
+def _sign_in(page, link: str, sub: str) -> None:
     page.goto(link)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/oauth2/authorize**", timeout=30_000)
@@ -117,13 +117,13 @@ def _sign_in(page, link: str, sub: str) -> None:  # noqa: ANN001
     page.get_by_text(f"Signed in as {sub}@example.org").wait_for(timeout=60_000)
 
 
-def _settle(page) -> None:  # noqa: ANN001
+def _settle(page) -> None:
     page.wait_for_timeout(800)
     page.wait_for_function("() => !document.querySelector('[data-testid^=stStatusWidgetRunning]')", timeout=60_000)
     page.wait_for_timeout(500)
 
 
-def _kpis(page) -> dict[str, str]:  # noqa: ANN001
+def _kpis(page) -> dict[str, str]:
     page.locator('[data-testid="stMetricValue"]').first.wait_for(timeout=60_000)
     cards = {}
     for card in page.locator('[data-testid="stMetric"]').all():
@@ -132,12 +132,12 @@ def _kpis(page) -> dict[str, str]:  # noqa: ANN001
     return {k: cards[k] for k in ("Records", "Operations", "Countries", "Arrests") if k in cards}
 
 
-def _no_africa(page, where: str) -> None:  # noqa: ANN001
+def _no_africa(page, where: str) -> None:
     text = page.locator("body").inner_text()
     assert [w for w in AFRICAN if w in text] == [], where
 
 
-def test_europe_viewer_sees_no_african_figure_and_cannot_export(team_app: str, browser) -> None:  # noqa: ANN001
+def test_europe_viewer_sees_no_african_figure_and_cannot_export(team_app: str, browser) -> None:
     context = _context(browser)
     page = context.new_page()
     _sign_in(page, f"{team_app}/map?region=Africa&period=all-time", "eu-viewer")
@@ -184,7 +184,7 @@ def test_europe_viewer_sees_no_african_figure_and_cannot_export(team_app: str, b
     context.close()
 
 
-def test_data_officer_imports_within_scope_only(team_app: str, browser) -> None:  # noqa: ANN001
+def test_data_officer_imports_within_scope_only(team_app: str, browser) -> None:
     context = _context(browser)
     page = context.new_page()
     _sign_in(page, f"{team_app}/upload", "eu-officer")
@@ -208,7 +208,7 @@ def test_data_officer_imports_within_scope_only(team_app: str, browser) -> None:
     context.close()
 
 
-def test_a_cookie_signed_with_another_secret_is_refused(team_app: str, browser) -> None:  # noqa: ANN001
+def test_a_cookie_signed_with_another_secret_is_refused(team_app: str, browser) -> None:
     from streamlit.web.server.starlette.starlette_app_utils import create_signed_value
 
     claims = json.dumps({"sub": "admin", "email": "admin@example.org", "roles": ["admin"], "is_logged_in": True,
@@ -230,7 +230,7 @@ def test_a_cookie_signed_with_another_secret_is_refused(team_app: str, browser) 
         context.close()
 
 
-def test_the_admins_audit_page_shows_each_action(team_app: str, browser) -> None:  # noqa: ANN001
+def test_the_admins_audit_page_shows_each_action(team_app: str, browser) -> None:
     context = _context(browser)
     page = context.new_page()
     _sign_in(page, f"{team_app}/audit", "admin")

@@ -17,8 +17,8 @@ from ocops.auth import batch_countries, may_remove, reject_out_of_scope, visible
 from ocops.errors import AccessDenied, OcopsError
 from ocops.importer import import_bytes, list_batches, remove_batch
 from ocops.ingest.mapping import Mapping
-from ocops.presets import PresetInfo, presets_for, save_preset
 from ocops.ingest.normalise import Prepared
+from ocops.presets import PresetInfo, presets_for, save_preset
 from ocops.ui.auth import record
 from ocops.ui.data import Context, clear_caches
 from ocops.ui.errors import show_error
