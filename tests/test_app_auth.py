@@ -21,10 +21,11 @@ from streamlit.testing.v1 import AppTest
 
 from ocops import audit
 from ocops.geo import load_countries
-from ocops.importer import Vocabulary, import_path
+from ocops.importer import Vocabulary, import_bytes
 from ocops.store import open_store
 from ocops.taxonomy import load_taxonomy
 from ocops.ui.auth import LOCAL_NOTICE, NO_ACCESS
+from tests.test_app_pages import _store
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "app_operations.csv"
@@ -36,15 +37,7 @@ AFRICAN = ("Africa", "Nigeria", "Kenya", "Ghana", "NGA", "KEN", "GHA", "Lagos", 
 @pytest.fixture
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A store holding the 21 fixture rows; the app reads it."""
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    engine = open_store(url)
-    assert import_path(engine, FIXTURE, Vocabulary(load_countries(), load_taxonomy())).imported == 21
-    engine.dispose()
-    monkeypatch.setenv("OCOPS_DATABASE_URL", url)
-    monkeypatch.setenv("OCOPS_LOAD_SAMPLE", "false")
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield url
+    yield _store(tmp_path, monkeypatch, load=True)
     st.cache_resource.clear()
 
 
@@ -233,3 +226,54 @@ def test_only_admins_reach_the_audit_page(store: str) -> None:
     assert [t.value for t in at.title] == ["Upload"]
     with pytest.raises(ValueError, match="Could not find a navigation page for .*pages/audit.py"):
         at.switch_page("pages/audit.py")
+
+
+def test_a_data_officer_sees_and_removes_only_batches_within_scope(store: str) -> None:
+    engine = open_store(store)
+    vocabulary = Vocabulary(load_countries(), load_taxonomy())
+    import_bytes(engine, b"operation,date,country,crime_area\nOp K,2018-05-01,Kenya,Drug trafficking\n",
+                 "kenya.csv", vocabulary)  # batch 2: Africa only
+    import_bytes(engine, b"operation,date,country,crime_area\nOp I,2018-05-01,Italy,Drug trafficking\n",
+                 "italy.csv", vocabulary)  # batch 3: Europe only
+    engine.dispose()
+    at = _app(user("officer", ["data_officer"], regions=["Europe"]), "pages/upload.py")
+    labels = at.selectbox(key="remove_batch_id").options
+    assert [label.split(" · ")[1] for label in labels] == ["italy.csv", "app_operations.csv"]
+    at.selectbox(key="remove_batch_id").set_value(1)  # the fixture batch also wrote African rows
+    at.run()
+    at.button(key="remove_batch").click()
+    at.run()
+    at.button(key="remove_confirm").click()
+    at.run()
+    assert [w.value for w in at.warning] == [
+        "Batch #1 holds records outside your scope (Europe): ask an administrator to remove it."]
+    at.selectbox(key="remove_batch_id").set_value(3)
+    at.run()
+    at.button(key="remove_batch").click()
+    at.run()
+    at.button(key="remove_confirm").click()
+    at.run()
+    engine = open_store(store)
+    assert [(e["user"], e["detail"]["batch_id"]) for e in audit.entries(engine, action="remove-batch")] == [
+        ("officer@example.org", 3)]
+    engine.dispose()
+
+
+def test_an_analysts_download_holds_only_the_scope_and_is_audited(store: str) -> None:
+    from ocops.auth import identity_from_claims
+    from ocops.config import load_settings
+    from ocops.queries import Filter, load_frame
+    from ocops.ui.data import Context
+    from ocops.ui.downloads import _csv
+
+    engine = open_store(store)
+    settings = load_settings()
+    who = identity_from_claims(EUROPE_ANALYST, settings.auth, load_countries())
+    context = Context(settings, engine, Vocabulary(load_countries(), load_taxonomy()), 1, load_frame(engine), {},
+                      Filter(operations=("Operation Pangea",)), "all-time", identity=who)
+    lines = _csv(context)().splitlines()
+    assert len(lines) == 3 and {line.split(",")[0] for line in lines[1:]} == {"P-01", "P-02"}  # FRA, DEU only
+    [event] = audit.entries(engine, action="export")
+    assert (event["user"], event["detail"]) == ("eu-analyst@example.org", {
+        "format": "csv", "filter": {"operation": ["Operation Pangea"]}, "rows": 2})
+    engine.dispose()

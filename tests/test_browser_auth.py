@@ -117,6 +117,15 @@ def _sign_in(page, link: str, sub: str) -> None:
     page.get_by_text(f"Signed in as {sub}@example.org").wait_for(timeout=60_000)
 
 
+def _signed_in(browser, team_app: str, path: str, sub: str):
+    """A fresh browser context signed in as ``sub`` through a link to ``path``, on that page."""
+    context = _context(browser)
+    page = context.new_page()
+    _sign_in(page, f"{team_app}{path}", sub)
+    page.wait_for_function(f"() => window.location.pathname.endsWith('{path.split('?')[0]}')", timeout=30_000)
+    return context, page
+
+
 def _settle(page) -> None:
     page.wait_for_timeout(800)
     page.wait_for_function("() => !document.querySelector('[data-testid^=stStatusWidgetRunning]')", timeout=60_000)
@@ -138,11 +147,8 @@ def _no_africa(page, where: str) -> None:
 
 
 def test_europe_viewer_sees_no_african_figure_and_cannot_export(team_app: str, browser) -> None:
-    context = _context(browser)
-    page = context.new_page()
-    _sign_in(page, f"{team_app}/map?region=Africa&period=all-time", "eu-viewer")
-    # The link survived sign-in (its page and period), the region outside the scope did not.
-    page.wait_for_function("() => window.location.pathname.endsWith('/map')", timeout=30_000)
+    # The link survives sign-in (its page and period), the region outside the scope does not.
+    context, page = _signed_in(browser, team_app, "/map?region=Africa&period=all-time", "eu-viewer")
     page.wait_for_function("() => window.location.search.includes('period=all-time')", timeout=30_000)
     assert "region=Africa" not in page.url
     canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
@@ -185,10 +191,7 @@ def test_europe_viewer_sees_no_african_figure_and_cannot_export(team_app: str, b
 
 
 def test_data_officer_imports_within_scope_only(team_app: str, browser) -> None:
-    context = _context(browser)
-    page = context.new_page()
-    _sign_in(page, f"{team_app}/upload", "eu-officer")
-    page.wait_for_function("() => window.location.pathname.endsWith('/upload')", timeout=30_000)
+    context, page = _signed_in(browser, team_app, "/upload", "eu-officer")
     page.get_by_text("Import history").wait_for(timeout=60_000)
     page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)  # the fixture batch wrote
     assert page.get_by_text("app_operations.csv").count() >= 1                   # European rows: it shows
@@ -231,10 +234,7 @@ def test_a_cookie_signed_with_another_secret_is_refused(team_app: str, browser) 
 
 
 def test_the_admins_audit_page_shows_each_action(team_app: str, browser) -> None:
-    context = _context(browser)
-    page = context.new_page()
-    _sign_in(page, f"{team_app}/audit", "admin")
-    page.wait_for_function("() => window.location.pathname.endsWith('/audit')", timeout=30_000)
+    context, page = _signed_in(browser, team_app, "/audit", "admin")
     button = page.get_by_role("button", name=re.compile(r"Download \d+ entries as CSV"))
     button.wait_for(timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "auth_admin_audit.png"), full_page=True)
