@@ -107,11 +107,11 @@ def _scoped(store_key: str, version: int, scope: Scope, _frame: pd.DataFrame) ->
     return scope_frame(_frame, scope)
 
 
-def load_context(identity: Identity | None = None) -> Context:
+def load_context(identity: Identity) -> Context:
     """Settings, store, vocabulary and the frame of the current data version, cut to the user's scope
-    here, once, before any filter or URL parameter is read (no filter yet)."""
+    here, once, before any filter or URL parameter is read (no filter yet). The identity is required:
+    there is no unscoped way to get a Context."""
     config, vocab, engine = opened()
-    identity = identity or local_identity(config.user)
     version = data_version(engine)
     key = str(engine.url)
     frame = _scoped(key, version, identity.scope or EVERYTHING, _frame(key, version, engine, config.cache_dir))
