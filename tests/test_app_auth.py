@@ -277,3 +277,17 @@ def test_an_analysts_download_holds_only_the_scope_and_is_audited(store: str) ->
     assert (event["user"], event["detail"]) == ("eu-analyst@example.org", {
         "format": "csv", "filter": {"operation": ["Operation Pangea"]}, "rows": 2})
     engine.dispose()
+
+
+def test_operation_links_and_points_show_only_in_scope_countries(store: str) -> None:
+    at = _app(EUROPE_VIEWER, "pages/map.py", period="all-time")
+    at.toggle(key="map_links").set_value(True)
+    at.run()
+    at.selectbox(key="map_operation").set_value("Operation Pangea")  # FRA, DEU, NGA, KEN
+    at.run()
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    layers = {layer["id"]: layer for layer in spec["layers"]}
+    assert "operation-links" in layers
+    tips = [arc["tip"] for arc in layers["operation-links"]["data"]]
+    assert tips == ["Germany \u2013 France\n1 shared operation(s)\nArrests in them: 10"]  # 3 + 7; no NGA, KEN
+    _no_africa(at, "map with the links of Operation Pangea")
