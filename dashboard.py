@@ -1,24 +1,36 @@
 """ocops dashboard: the router. Run with `streamlit run dashboard.py`.
 
-Opens the store once (schema upgrade, first-start sample), draws the shared
-sidebar filters (kept in the URL; not on the Upload page), then runs the chosen page.
+Opens the store once (schema upgrade, first-start sample), finds out who is
+signed in (and what their role and scope allow), draws the shared sidebar
+filters (kept in the URL; not on the Upload page) over the records in scope and
+the Briefing download, then runs the chosen page.
 """
 
 import streamlit as st
 
-from ocops.ui import data, downloads, filters, navigation
+from ocops.ui import auth, data, downloads, filters, navigation
 from ocops.ui.errors import shown_errors
 
 # An emoji icon: a material icon favicon is fetched from Google.
 st.set_page_config(page_title="ocops", page_icon="🔎", layout="wide")
-page = st.navigation(navigation.pages())
 
 ready = False
 with shown_errors():
-    context = data.load_context()
-    context = filters.sidebar_filters(context) if navigation.shows_filters(page) else filters.keep_filters(context)
+    settings, vocabulary, engine = data.opened()
+    identity = auth.session_identity(settings, engine, vocabulary.countries)  # may stop at sign-in
+    pages = navigation.pages(identity.can)
+    page = st.navigation(pages)
+    auth.restore_link(pages)
+    auth.deny_unreachable(engine, identity, pages)
+    auth.user_box(engine, identity)
+    context = data.load_context(identity)
+    if navigation.shows_filters(page):  # the dashboard pages: shared filters and the briefing of the view
+        context = filters.sidebar_filters(context)
+        downloads.briefing_download(context)
+    else:
+        context = filters.keep_filters(context)
     data.publish(context)
-    downloads.briefing_download(context)
+    auth.record_view(context, page.url_path)
     ready = True
 if not ready:
     st.stop()

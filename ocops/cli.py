@@ -8,6 +8,7 @@ on stdout and exit code 2; nothing prints a traceback.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -17,9 +18,9 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from ocops import export, importer, links, queries, snapshot
+from ocops import audit, export, importer, links, queries, snapshot
 from ocops.config import Settings, load_settings
-from ocops.errors import OcopsError, StoreError
+from ocops.errors import AuditTampered, BadFilter, OcopsError, StoreError
 from ocops.geo import CountryIndex, load_countries
 from ocops.ingest.mapping import Mapping
 from ocops.seized_items import load_seized_items
@@ -76,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=42)
 
     sub.add_parser("load-sample", help="load the illustrative sample into an empty store")
+
+    log = sub.add_parser("audit", help="print the audit log as JSON, or verify its hash chain")
+    log.add_argument("--since", help="first day (YYYY-MM-DD) or time (ISO 8601, UTC)")
+    log.add_argument("--user", help="only this user (a CLI user is cli:<OS user>)")
+    log.add_argument("--action", choices=audit.ACTIONS, help="only this action")
+    log.add_argument("--verify", action="store_true", help="check the hash chain; exit 1 if it was tampered with")
     return parser
 
 
@@ -107,13 +114,43 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     engine: Engine = open_store(settings.database_url)
     try:
-        return _run_on_store(engine, args, settings)
+        return _audited(engine, args, settings)
     finally:
         engine.dispose()  # main() may be called many times in one process (tests, automation)
 
 
-def _run_on_store(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
+def _audit_command(engine: Engine, args: argparse.Namespace) -> int:
+    if args.verify:
+        result = audit.verify(engine)
+        if not result.ok:
+            raise AuditTampered(f"The audit log was tampered with: {result.reason}. "
+                                "Restore the store from a backup and investigate.")
+        _print({"verified": True, "entries": result.entries})
+        return 0
+    since: dt.date | dt.datetime | None = None
+    if args.since:
+        try:
+            since = dt.datetime.fromisoformat(args.since) if "T" in args.since else dt.date.fromisoformat(args.since)
+        except ValueError as exc:
+            raise BadFilter(f"--since '{args.since}' is not a date: use YYYY-MM-DD.") from exc
+    _print(audit.entries(engine, since=since, user=args.user, action=args.action))
+    return 0
+
+
+def _audited(engine: Engine, args: argparse.Namespace, settings: Settings) -> int:
+    """Run the command and record what it did in the audit log as ``cli:<OS user>``."""
+    detail: dict[str, Any] = {}
+    code = _run_on_store(engine, args, settings, detail)
+    if args.command in ("import", "export", "report", "remove-batch", "load-sample") and \
+            not getattr(args, "dry_run", False):
+        audit.record(engine, audit.cli_user(), args.command.replace("load-sample", "import"), detail)
+    return code
+
+
+def _run_on_store(engine: Engine, args: argparse.Namespace, settings: Settings, detail: dict[str, Any]) -> int:
     countries = load_countries(settings.countries_file, settings.regions_file)
+    if args.command == "audit":
+        return _audit_command(engine, args)
     if args.command == "import":
         mapping = Mapping.from_file(args.mapping) if args.mapping else Mapping()
         if args.dayfirst is not None:
@@ -123,6 +160,8 @@ def _run_on_store(engine: Engine, args: argparse.Namespace, settings: Settings) 
             all_or_nothing=args.all_or_nothing, dry_run=args.dry_run, max_bytes=settings.max_upload_bytes,
         )
         _print(report.to_dict())
+        detail.update(file=args.file.name, batch_id=report.batch_id, imported=report.imported,
+                      updated=report.updated, rejected=report.rejected)
         return report.exit_code
     if args.command in ("summary", "export"):
         flt = _filter(args, settings)
@@ -131,6 +170,7 @@ def _run_on_store(engine: Engine, args: argparse.Namespace, settings: Settings) 
             _print(queries.summary(frame, flt, countries, by=args.by))
             return 0
         frame = queries.records(engine, flt, countries)
+        detail.update(filter=flt.to_dict(), format=args.format, rows=len(frame))
         text = export.to_csv(frame) if args.format == "csv" else export.to_json(frame) + "\n"
         if args.out:
             _write(args.out, text.encode("utf-8"))
@@ -138,16 +178,19 @@ def _run_on_store(engine: Engine, args: argparse.Namespace, settings: Settings) 
             sys.stdout.write(text)
         return 0
     if args.command == "report":
-        return _report(engine, args, settings, countries)
+        return _report(engine, args, settings, countries, detail)
     if args.command == "batches":
         _print(importer.list_batches(engine))
         return 0
     if args.command == "remove-batch":
-        _print(importer.remove_batch(engine, args.batch_id, user=settings.user).to_dict())
+        removal = importer.remove_batch(engine, args.batch_id, user=settings.user)
+        _print(removal.to_dict())
+        detail.update(removal.to_dict())
         return 0
     if args.command == "load-sample":
         loaded = importer.load_sample_if_empty(engine, settings.sample_file, _vocabulary(settings))
         _print(loaded.to_dict() if loaded else {"loaded": False, "reason": "the store already has batches"})
+        detail.update(file="sample", batch_id=loaded.batch_id if loaded else None)
         return 0
     raise AssertionError(args.command)  # pragma: no cover - argparse restricts commands
 
@@ -159,7 +202,8 @@ def _write(path: Path, data: bytes) -> None:
         raise OcopsError(f"Cannot write {path}: {exc.strerror}. Choose a writable --out path.") from exc
 
 
-def _report(engine: Engine, args: argparse.Namespace, settings: Settings, countries: CountryIndex) -> int:
+def _report(engine: Engine, args: argparse.Namespace, settings: Settings, countries: CountryIndex,
+            detail: dict[str, Any]) -> int:
     """`report`: the briefing of the filter, written to --out; prints what was written."""
     from ocops import report  # kaleido loads only for this command
     from ocops.report.chromium import start_in_background
@@ -171,6 +215,7 @@ def _report(engine: Engine, args: argparse.Namespace, settings: Settings, countr
     data = report.render(snapshot.cached_frame(engine, settings.cache_dir), flt, countries, period, facts,
                          args.format)
     _write(args.out, data)
+    detail.update(filter=flt.to_dict(), format=args.format, bytes=len(data))
     _print({"out": str(args.out), "format": args.format, "bytes": len(data), "filters": flt.to_dict(),
             "data_version": facts.data_version})
     return 0

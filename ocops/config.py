@@ -7,9 +7,10 @@ Precedence: explicit argument (``--db``) > environment variable >
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,26 @@ def default_cache_dir(env: Mapping[str, str] | None = None) -> Path | None:
         return None
 
 
+# Provider claim value -> ocops role (the default: the roles by name).
+DEFAULT_ROLE_VALUES: tuple[tuple[str, str], ...] = (
+    ("viewer", "viewer"), ("analyst", "analyst"), ("data_officer", "data officer"),
+    ("data officer", "data officer"), ("admin", "admin"))
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """How the identity provider's claims name a user's role and scope (used when [auth] is configured)."""
+
+    user_claim: str = "email"          # the name recorded in the audit log (falls back to "sub")
+    roles_claim: str = "roles"         # dotted paths reach nested claims: "realm_access.roles"
+    regions_claim: str = "regions"     # region names (or values of scope_values)
+    countries_claim: str = "countries"  # country names or ISO codes (or values of scope_values)
+    all_value: str = "*"               # a scope value meaning every region and country
+    role_values: tuple[tuple[str, str], ...] = DEFAULT_ROLE_VALUES
+    scope_values: tuple[tuple[str, str], ...] = ()  # provider value -> region name or country
+    session_max_age_hours: float = 12.0
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything ocops needs to know about its deployment."""
@@ -58,6 +79,7 @@ class Settings:
     load_sample: bool = True
     user: str = "unknown"
     report_marking: str = ""  # e.g. "OFFICIAL - SENSITIVE": top and bottom of every briefing page
+    auth: AuthSettings = AuthSettings()
 
     @property
     def max_upload_bytes(self) -> int:
@@ -105,6 +127,46 @@ def _read_secrets(path: Path) -> dict[str, object]:
         raise ConfigError(f"{path} cannot be read ({exc}); fix or remove it.") from exc
     table = data.get("ocops", {})
     return table if isinstance(table, dict) else {}
+
+
+def _pairs(value: object, name: str) -> tuple[tuple[str, str], ...]:
+    """A {provider value: ocops value} table (a TOML table or a JSON object in the environment)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{name} must be a JSON object such as {{\"ocops-viewer\": \"viewer\"}}.") from exc
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(f"{name} must map each provider value to one text, e.g. {{\"ocops-viewer\": \"viewer\"}}.")
+    return tuple((str(k), v) for k, v in value.items())
+
+
+def load_auth_settings(pick: Callable[[str, str], object | None]) -> AuthSettings:
+    """The claims mapping and session age from OCOPS_* variables or the [ocops] secrets table."""
+    fields: dict[str, object] = {}
+    for name in ("user_claim", "roles_claim", "regions_claim", "countries_claim", "all_value"):
+        value = pick(f"OCOPS_{name.upper()}", name)
+        if value is not None and str(value).strip():
+            fields[name] = str(value).strip()
+    for name in ("role_values", "scope_values"):
+        value = pick(f"OCOPS_{name.upper()}", name)
+        if value is not None:
+            fields[name] = _pairs(value, f"OCOPS_{name.upper()}")
+    roles = {role for _value, role in fields.get("role_values", DEFAULT_ROLE_VALUES)}  # type: ignore[attr-defined]
+    unknown = sorted(roles - {"viewer", "analyst", "data officer", "admin"})
+    if unknown:
+        raise ConfigError(f"role_values names unknown roles ({', '.join(unknown)}): "
+                          "use viewer, analyst, data officer or admin.")
+    hours = pick("OCOPS_SESSION_MAX_AGE_HOURS", "session_max_age_hours")
+    if hours is not None:
+        try:
+            fields["session_max_age_hours"] = float(str(hours))
+            if not fields["session_max_age_hours"] > 0:  # type: ignore[operator]
+                raise ValueError(hours)
+        except ValueError as exc:
+            raise ConfigError(f"OCOPS_SESSION_MAX_AGE_HOURS must be a positive number of hours, not '{hours}'.") \
+                from exc
+    return AuthSettings(**fields)  # type: ignore[arg-type]
 
 
 def _as_bool(value: object) -> bool:
@@ -159,5 +221,6 @@ def load_settings(
         max_upload_mb=max_upload_mb,
         load_sample=True if load_sample is None else _as_bool(load_sample),
         user=user,
+        auth=load_auth_settings(pick),
         **fields,  # type: ignore[arg-type]
     )

@@ -46,3 +46,11 @@ class DataFileError(OcopsError):
 
 class BatchAlreadyRemoved(UnknownBatch):
     """A batch that was removed before (it stays listed; its number is never reused)."""
+class AccessDenied(OcopsError):
+    """The signed-in user's role or scope does not allow what was asked."""
+
+
+class AuditTampered(OcopsError):
+    """The hash chain of the audit log does not verify: it was changed outside ocops."""
+
+    exit_code = 1

@@ -276,10 +276,15 @@ def import_bytes(
     dry_run: bool = False,
     max_bytes: int | None = None,
     progress: Progress = _quiet,
+    restrict: Callable[[Prepared], Prepared] | None = None,
 ) -> ImportReport:
-    """Read, validate and import one file; raises UnusableFile when nothing can be imported."""
+    """Read, validate and import one file; raises UnusableFile when nothing can be imported.
+
+    ``restrict`` is a post-validation step (e.g. rejecting rows outside a user's scope)."""
     progress(0.05, f"Reading {filename}")
     prepared = prepare(data, filename, vocabulary, mapping, max_bytes)
+    if restrict is not None:
+        prepared = restrict(prepared)
     progress(0.4, f"Checked {prepared.rows_read:,} rows")
     sha256 = hashlib.sha256(data).hexdigest()
     return apply(engine, prepared, filename, sha256, user=user, all_or_nothing=all_or_nothing,

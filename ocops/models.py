@@ -133,3 +133,16 @@ class Meta(SQLModel, table=True):
     __tablename__ = "meta"
     key: str = Field(primary_key=True)
     value: int = 0
+
+
+class AuditEntry(SQLModel, table=True):
+    """One line of the append-only audit log (migration 0003; written only by ``ocops.audit``)."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: str = Field(index=True)  # UTC, ISO 8601 with microseconds
+    user: str
+    action: str
+    detail: str = Field(sa_type=sa.Text)  # canonical JSON
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

@@ -11,6 +11,7 @@ normalising stay in ``ocops.ingest`` and ``ocops.importer``.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,7 @@ from ocops.ingest.mapping import (
     match_columns,
     match_headers,
 )
+from ocops.ingest.normalise import Prepared
 from ocops.ingest.reader import RawTable, read_table
 from ocops.ingest.report import ImportReport, RowError
 from ocops.schema import FIELD_NAMES, FIELDS_BY_NAME, REQUIRED
@@ -306,9 +308,12 @@ def errors_frame(errors: list[RowError]) -> pd.DataFrame:
 
 
 def dry_run(engine: Engine, upload: Upload, vocabulary: Vocabulary, mapping: Mapping,
-            max_bytes: int | None = None, all_or_nothing: bool = False) -> DryRun:
+            max_bytes: int | None = None, all_or_nothing: bool = False,
+            restrict: Callable[[Prepared], Prepared] | None = None) -> DryRun:
     """Validate the upload and plan its import against the store without writing anything."""
     prepared = prepare(upload.data, upload.filename, vocabulary, mapping, max_bytes)
+    if restrict is not None:
+        prepared = restrict(prepared)
     sha256 = hashlib.sha256(upload.data).hexdigest()
     report = apply(engine, prepared, upload.filename, sha256, all_or_nothing=all_or_nothing, dry_run=True)
     frame = prepared.frame

@@ -4,7 +4,7 @@ import streamlit as st
 
 from ocops import views
 from ocops.markup import plain
-from ocops.ui import components
+from ocops.ui import auth, components
 from ocops.ui.data import page_context, view
 from ocops.ui.downloads import record_downloads
 from ocops.ui.operations import batches, operations_with_agencies
@@ -20,6 +20,7 @@ components.table(table, {
     "lead_agencies": "Lead agencies", "country_names": "Countries", "crime_areas": "Crime areas",
     **{m: views.MEASURE_LABELS[m] for m in views.KPI_MEASURES if m not in ("operations", "countries")}})
 
+auth.require(context, "records", "Record drill-down and downloads need the analyst role.")
 st.subheader("Drill down")
 chosen = st.selectbox("Operation", list(table["operation"]), key="operations_drilldown")
 if chosen:
@@ -32,7 +33,7 @@ if chosen:
         st.markdown("**Source batches (files)**")
         components.table(sources, {"batch_id": "Batch", "file": "File", "imported_at": "Imported",
                                    "records": "Records"})
-    st.markdown(f"**{chosen}: records and their seized items**")
+    st.markdown(f"**{plain(chosen)}: records and their seized items**")
     components.table(view(context, "operation_records", chosen), components.RECORD_COLUMNS)
 
 st.subheader("Download the filtered records")

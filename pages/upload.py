@@ -2,11 +2,13 @@
 
 import streamlit as st
 
+from ocops.ui import auth
 from ocops.ui import upload_widgets as widgets
 from ocops.ui.data import page_context
 from ocops.ui.errors import shown_errors
 
 context = page_context()
+auth.require(context, "upload", "Uploads need the data officer role.")
 st.title("Upload")
 st.caption("Import a file of operation results: check how its columns map, run a dry run to see every "
            "rejected row with its reason, then import. Every import can be undone from the history below.")

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,12 +23,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_dashboard(env: dict[str, str], seconds: float = 60) -> Iterator[str]:
-    """Run the dashboard with ``env`` added to the environment; yield its base URL once healthy."""
-    port = free_port()
+def serve_dashboard(env: dict[str, str], seconds: float = 60, port: int | None = None,
+                    args: Sequence[str] = ()) -> Iterator[str]:
+    """Run the dashboard with ``env`` added to the environment (and extra ``streamlit run`` options,
+    e.g. ``--secrets.files``); yield its base URL once healthy."""
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.port", str(port), "--server.address", "127.0.0.1"],
+         "--browser.gatherUsageStats", "false", "--server.port", str(port), "--server.address", "127.0.0.1",
+         *args],
         cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -20,7 +20,8 @@ from ocops.importer import Vocabulary, import_bytes, import_path, remove_batch
 from ocops.store import MIGRATIONS_DIR, data_version, open_store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "core_operations.csv"
-TABLES = {"batches", "records", "record_history", "quantities", "record_batches", "presets", "meta", "alembic_version"}
+TABLES = {"batches", "records", "record_history", "quantities", "record_batches", "presets", "meta", "alembic_version",
+          "audit_log"}
 
 
 def _head() -> str:

@@ -18,6 +18,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from sqlalchemy.engine import Engine
 
 from ocops import queries, snapshot, views
+from ocops.auth import EVERYTHING, Identity, Scope, local_identity, scope_frame
 from ocops.config import Settings, load_settings
 from ocops.geo import CountryIndex, load_countries
 from ocops.importer import Vocabulary, load_sample_if_empty
@@ -42,6 +43,12 @@ class Context:
     status: dict[str, Any]
     flt: Filter = Filter()
     period: str = "last-12-months"
+    identity: Identity = local_identity("unknown")  # frame holds only identity.scope's records
+
+    @property
+    def scope(self) -> Scope:
+        """The signed-in user's scope (everything without sign-in)."""
+        return self.identity.scope or EVERYTHING
 
     @property
     def countries(self) -> CountryIndex:
@@ -90,16 +97,28 @@ def _status(store_key: str, version: int, _engine: Engine) -> dict[str, Any]:
     return views.data_status(_engine)
 
 
-def load_context() -> Context:
-    """Settings, store, vocabulary and the frame of the current data version (no filter yet)."""
+def opened() -> tuple[Settings, Vocabulary, Engine]:
+    """Settings, vocabulary and the upgraded store (no records read yet)."""
     config = settings()
     vocab = vocabulary(str(config.countries_file), str(config.regions_file), str(config.crime_areas_file),
                        str(config.seized_items_file))
-    engine = store(config.database_url, config.load_sample, str(config.sample_file), vocab)
+    return config, vocab, store(config.database_url, config.load_sample, str(config.sample_file), vocab)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _scoped(store_key: str, version: int, scope: Scope, _frame: pd.DataFrame) -> pd.DataFrame:
+    return scope_frame(_frame, scope)
+
+
+def load_context(identity: Identity) -> Context:
+    """Settings, store, vocabulary and the frame of the current data version, cut to the user's scope
+    here, once, before any filter or URL parameter is read (no filter yet). The identity is required:
+    there is no unscoped way to get a Context."""
+    config, vocab, engine = opened()
     version = data_version(engine)
     key = str(engine.url)
-    frame = _frame(key, version, engine, config.cache_dir)
-    return Context(config, engine, vocab, version, frame, _status(key, version, engine))
+    frame = _scoped(key, version, identity.scope or EVERYTHING, _frame(key, version, engine, config.cache_dir))
+    return Context(config, engine, vocab, version, frame, _status(key, version, engine), identity=identity)
 
 
 def publish(context: Context) -> None:
@@ -131,19 +150,20 @@ def page_context() -> Context:
 def clear_caches() -> None:
     """Forget the cached frame, status and views, e.g. right after an import or a batch removal."""
     _frame.clear()
+    _scoped.clear()
     _status.clear()
     _view.clear()
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _view(name: str, store_key: str, version: int, flt: Filter, args: tuple[Any, ...],
+def _view(name: str, store_key: str, version: int, scope: Scope, flt: Filter, args: tuple[Any, ...],
           _frame: pd.DataFrame, _countries: CountryIndex) -> Any:
     return getattr(views, name)(_frame, flt, _countries, *args)
 
 
 def view(context: Context, name: str, *args: Any, flt: Filter | None = None) -> Any:
-    """``ocops.views.<name>(frame, filter, countries, *args)``, cached per data version and filter."""
-    return _view(name, context.store_key, context.version, flt or context.flt, tuple(args),
+    """``ocops.views.<name>(frame, filter, countries, *args)``, cached per data version, scope and filter."""
+    return _view(name, context.store_key, context.version, context.scope, flt or context.flt, tuple(args),
                  context.frame, context.countries)
 
 

@@ -72,10 +72,12 @@ def _apply_link(context: Context) -> None:
 def _render_widgets(context: Context) -> None:
     countries, state = context.countries, st.session_state
     sidebar = st.sidebar
-    sidebar.multiselect("Region", countries.regions(), key=REGION, placeholder="All regions")
+    region_options, in_scope = scoped_regions(context), context.scope.allows  # a link or click only narrows the scope
+    state[REGION] = [r for r in state.get(REGION, []) if r in set(region_options)]
+    sidebar.multiselect("Region", region_options, key=REGION, placeholder="All regions")
     chosen_regions = state.get(REGION) or []
-    country_options = countries.iso3_in_regions(chosen_regions) if chosen_regions else \
-        [c.iso3 for c in countries.countries()]
+    country_options = [c for c in (countries.iso3_in_regions(chosen_regions) if chosen_regions else
+                                   [c.iso3 for c in countries.countries()]) if in_scope(c)]
     state[COUNTRY] = [c for c in state.get(COUNTRY, []) if c in set(country_options)]
     sidebar.multiselect("Country", country_options, key=COUNTRY, placeholder="All countries",
                         format_func=lambda iso3: countries.get(iso3).name)
@@ -89,6 +91,12 @@ def _render_widgets(context: Context) -> None:
                       on_change=_seed_custom_range)
     if state[PERIOD] == links.CUSTOM:
         sidebar.date_input("From – to", key=RANGE, min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD")
+
+
+def scoped_regions(context: Context) -> list[str]:
+    """The regions the user's scope touches (every region without a scope)."""
+    scope, countries = context.scope, context.countries
+    return [r for r in countries.regions() if any(scope.allows(c) for c in countries.iso3_in_regions([r]))]
 
 
 def _filter_from_widgets(context: Context) -> tuple[Filter, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from ocops.config import APP_DIR
@@ -15,14 +17,17 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("pages/breakdown.py", "Breakdown", "breakdown", ":material/grid_on:"),
     ("pages/operations.py", "Operations", "operations", ":material/list_alt:"),
     ("pages/upload.py", "Upload", "upload", ":material/upload_file:"),
+    ("pages/audit.py", "Audit", "audit", ":material/policy:"),
 )
+# What a role needs to reach a page (ocops.auth.PERMISSIONS); pages not listed need "view".
+PAGE_PERMISSIONS = {"upload": "upload", "audit": "audit"}
 
 
-NO_SIDEBAR_FILTERS = frozenset({"upload"})  # url paths of pages the shared filters do not apply to
+NO_SIDEBAR_FILTERS = frozenset({"upload", "audit"})  # url paths of pages the shared filters do not apply to
 
 
 def shows_filters(page: st.Page) -> bool:
-    """Whether the shared sidebar filters belong on ``page`` (not on Upload: they filter nothing there)."""
+    """Whether the shared sidebar filters belong on ``page`` (not on Upload or Audit: they filter nothing there)."""
     return page.url_path not in NO_SIDEBAR_FILTERS
 
 
@@ -31,14 +36,19 @@ def page_exists(path: str) -> bool:
     return (ROOT / path).is_file()
 
 
-def pages() -> list[st.Page]:
-    """The st.Page objects for st.navigation, in sidebar order."""
+def pages(allowed: Callable[[str], bool] = lambda _permission: True) -> list[st.Page]:
+    """The st.Page objects for st.navigation, in sidebar order: those whose permission is ``allowed``."""
     result = []
     for index, (path, title, url_path, icon) in enumerate(PAGES):
-        if not page_exists(path):
+        if not page_exists(path) or not allowed(PAGE_PERMISSIONS.get(url_path, "view")):
             continue
         if index == 0:
             result.append(st.Page(path, title=title, icon=icon, default=True))
         else:
             result.append(st.Page(path, title=title, icon=icon, url_path=url_path))
     return result
+
+
+def title_of(url_path: str) -> str | None:
+    """The title of the page at ``url_path`` (None when no such page exists)."""
+    return next((title for path, title, url, _icon in PAGES if url == url_path and page_exists(path)), None)

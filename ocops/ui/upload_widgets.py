@@ -7,17 +7,21 @@ starts from its own automatic match.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from ocops import uploads
-from ocops.errors import OcopsError
+from ocops.auth import batch_countries, may_remove, reject_out_of_scope, visible_batches
+from ocops.errors import AccessDenied, OcopsError
 from ocops.importer import import_bytes, list_batches, remove_batch
 from ocops.ingest.mapping import Mapping
+from ocops.ingest.normalise import Prepared
 from ocops.markup import plain
 from ocops.presets import PresetInfo, presets_for, save_preset
 from ocops.ui import upload_shape as shape
+from ocops.ui.auth import record
 from ocops.ui.data import Context, clear_caches
 from ocops.ui.errors import show_error
 
@@ -26,6 +30,11 @@ MODE = "upload_mode"
 MODES = ("Import the valid rows", "All or nothing")
 _UPLOAD, _PRESET, _DRY, _FLASH, _PENDING = ("_upload", "_upload_preset", "_upload_dry", "_upload_flash",
                                             "_upload_remove_pending")
+
+
+def _in_scope(context: Context) -> Callable[[Prepared], Prepared]:
+    """The post-validation step of a scoped user's import: rows outside the scope are rejected."""
+    return lambda prepared: reject_out_of_scope(prepared, context.scope)
 
 
 def _key(kind: str, upload: uploads.Upload, *parts: str) -> str:
@@ -226,6 +235,7 @@ def _save_preset(context: Context, upload: uploads.Upload, mapping: Mapping) -> 
                            placeholder="e.g. Toronto arrests")
     if right.button("Save preset", key=_key("save_preset", upload)):
         saved = save_preset(context.engine, name, upload.headers, mapping)
+        record(context, "preset-save", {"preset": saved.name, "headers": upload.headers})
         st.success(f"Saved preset “{plain(saved.name)}”: it will be offered for files with these columns.")
 
 
@@ -239,7 +249,7 @@ def dry_run_section(context: Context, upload: uploads.Upload, mapping: Mapping, 
     signature = (upload.digest, mapping.to_json(), all_or_nothing)
     if st.button("Dry run", key="upload_dry_run", icon=":material/fact_check:"):
         fresh = uploads.dry_run(context.engine, upload, context.vocabulary, mapping,
-                                context.settings.max_upload_bytes, all_or_nothing)
+                                context.settings.max_upload_bytes, all_or_nothing, restrict=_in_scope(context))
         st.session_state[_DRY] = (signature, fresh)
     stored = st.session_state.get(_DRY)
     if not stored or stored[0] != signature:
@@ -276,10 +286,12 @@ def import_section(context: Context, upload: uploads.Upload, mapping: Mapping, a
 
         report = import_bytes(
             context.engine, upload.data, upload.filename, context.vocabulary, mapping=mapping,
-            user=context.settings.user, all_or_nothing=all_or_nothing,
-            max_bytes=context.settings.max_upload_bytes,
+            user=context.identity.user, all_or_nothing=all_or_nothing,
+            max_bytes=context.settings.max_upload_bytes, restrict=_in_scope(context),
             progress=advance)
         status.update(label=f"Imported {plain(upload.filename)}", state="complete")
+    record(context, "import", {"file": upload.filename, "batch_id": report.batch_id, "imported": report.imported,
+                               "updated": report.updated, "rejected": report.rejected})
     clear_caches()
     st.session_state.pop(_DRY, None)
     _flash("success" if report.batch_id is not None else "warning", uploads.import_message(report))
@@ -289,10 +301,14 @@ def import_section(context: Context, upload: uploads.Upload, mapping: Mapping, a
 def _confirm_removal(context: Context, batch: dict[str, Any]) -> None:
     st.session_state.pop(_PENDING, None)
     try:
-        removal = remove_batch(context.engine, int(batch["batch_id"]), user=context.settings.user)
+        if not may_remove(int(batch["batch_id"]), batch_countries(context.engine), context.scope):
+            raise AccessDenied(f"Batch #{batch['batch_id']} holds records outside your scope "
+                               f"({context.scope.describe()}): ask an administrator to remove it.")
+        removal = remove_batch(context.engine, int(batch["batch_id"]), user=context.identity.user)
     except OcopsError as error:  # e.g. another user removed it first
         _flash("warning", str(error))
         return
+    record(context, "remove-batch", removal.to_dict())
     clear_caches()
     _flash("success", uploads.removal_message(removal))
 
@@ -300,7 +316,7 @@ def _confirm_removal(context: Context, batch: dict[str, Any]) -> None:
 def history(context: Context) -> None:
     """Every batch with its counts; Remove (with a confirmation) undoes exactly one batch."""
     st.subheader("Import history")
-    batches = list_batches(context.engine)
+    batches = visible_batches(list_batches(context.engine), batch_countries(context.engine), context.scope)
     if not batches:
         st.caption("No imports yet.")
         return
