@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+from ocops.config import DATA_DIR
 from ocops.taxonomy import Taxonomy, read_entries
 
-DEFAULT_SEIZED_ITEMS_FILE = Path(__file__).resolve().parent.parent / "data" / "seized_items.csv"
+DEFAULT_SEIZED_ITEMS_FILE = DATA_DIR / "seized_items.csv"
 OTHER_ITEM = "Other"
 
 

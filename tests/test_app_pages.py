@@ -290,7 +290,7 @@ def test_downloads_build_the_filtered_records_on_demand(loaded: str) -> None:
         dt.date(2017, 11, 20), dt.date(2018, 6, 18), dt.date(2018, 6, 18)]
     about = dict(book["About"].iter_rows(values_only=True))
     assert about["Filter"] == "Operation Trigger · all time"
-    assert (about["Scope"], about["Data version"], about["Records"]) == ("All records", 1, 3)
+    assert (about["Scope"], about["Data version"], about["Records"]) == ("all regions and countries", 1, 3)
     engine.dispose()
 
 

@@ -98,7 +98,9 @@ def _sample_totals() -> dict[str, int]:
 APP_CHECK = """
 import json
 from streamlit.testing.v1 import AppTest
+import streamlit
 import ocops.config as config
+streamlit.config.set_option("server.address", "127.0.0.1")  # as ocops-dashboard passes the shipped config
 at = AppTest.from_file(str(config.APP_DIR / "dashboard.py"), default_timeout=90)
 at.query_params["period"] = "all-time"
 at.run(timeout=90)
