@@ -1,24 +1,9 @@
 """ocops dashboard: the router. Run with `streamlit run dashboard.py`.
 
 Opens the store once (schema upgrade, first-start sample), draws the shared
-sidebar filters (kept in the URL), then runs the chosen page.
+sidebar filters (kept in the URL), then runs the chosen page (``ocops.ui.router``).
 """
 
-import streamlit as st
+from ocops.ui import router
 
-from ocops.ui import data, filters, navigation
-from ocops.ui.errors import shown_errors
-
-st.set_page_config(page_title="ocops", page_icon="🔎", layout="wide")  # an emoji: a material icon favicon is fetched from Google
-page = st.navigation(navigation.pages())
-
-ready = False
-with shown_errors():
-    context = filters.sidebar_filters(data.load_context())
-    data.publish(context)
-    ready = True
-if not ready:
-    st.stop()
-
-with shown_errors():
-    page.run()
+router.run()
