@@ -8,6 +8,7 @@ so each page shows the same numbers as the CLI ``summary``.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -78,22 +79,48 @@ def format_delta(value: float | None, measure: str = "") -> str | None:
     return sign + format_number(abs(value), measure)
 
 
-def _period_codes(chosen: pd.DataFrame, granularity: str) -> tuple[np.ndarray, list[pd.Timestamp]]:
-    """Integer period per row (week/month/quarter/year) and the first day of each period."""
+_EPOCH = dt.date(1970, 1, 1)
+MAX_PERIODS = 5000  # a longer filter range is cut to the store's own first and last record
+
+
+def _period_number(days: np.ndarray, yyyymm: np.ndarray, granularity: str) -> np.ndarray:
+    """The absolute period number of each day (days since 1970-01-01 and YYYYMM given)."""
     if granularity == "week":
-        days = chosen["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-        index = (days - (days + 3) % 7 - 4) // 7  # weeks start on Monday; 1970-01-05 (day 4) was one
-        first = int(index.min())
-        starts = [pd.Timestamp(np.datetime64((first + i) * 7 + 4, "D")) for i in range(int(index.max()) - first + 1)]
-        return index - first, starts
-    yyyymm = chosen["month"].to_numpy().astype(np.int64)
+        return (days - (days + 3) % 7 - 4) // 7  # weeks start on Monday; 1970-01-05 (day 4) was one
     months = (yyyymm // 100) * 12 + (yyyymm % 100) - 1
-    step = {"month": 1, "quarter": 3, "year": 12}[granularity]
-    index = months // step
-    first = int(index.min())
-    starts = [pd.Timestamp(year=(m := (first + i) * step) // 12, month=m % 12 + 1, day=1)
-              for i in range(int(index.max()) - first + 1)]
-    return index - first, starts
+    return months // {"month": 1, "quarter": 3, "year": 12}[granularity]
+
+
+def _period_start(number: int, granularity: str) -> pd.Timestamp:
+    """The first day of an absolute period number."""
+    if granularity == "week":
+        return pd.Timestamp(_EPOCH + dt.timedelta(days=number * 7 + 4))
+    month = number * {"month": 1, "quarter": 3, "year": 12}[granularity]
+    return pd.Timestamp(year=month // 12, month=month % 12 + 1, day=1)
+
+
+def _day_number(day: dt.date, granularity: str) -> int:
+    days = np.array([(day - _EPOCH).days], dtype=np.int64)
+    return int(_period_number(days, np.array([day.year * 100 + day.month], dtype=np.int64), granularity)[0])
+
+
+def _series_bounds(chosen: pd.DataFrame, flt: Filter) -> tuple[dt.date, dt.date]:
+    """First and last day the series covers: the filter's dates, else its records' first/last day."""
+    first = flt.since or chosen["date"].min().date()
+    last = flt.until or chosen["date"].max().date()
+    return first, last
+
+
+def _period_codes(chosen: pd.DataFrame, granularity: str, first_day: dt.date,
+                  last_day: dt.date) -> tuple[np.ndarray, list[pd.Timestamp]]:
+    """Period code per row (0 = the period holding ``first_day``) and the first day of every
+    period from ``first_day`` to ``last_day``, with or without records."""
+    days = chosen["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    numbers = _period_number(days, chosen["month"].to_numpy().astype(np.int64), granularity)
+    first, last = _day_number(first_day, granularity), _day_number(last_day, granularity)
+    if len(numbers):
+        first, last = min(first, int(numbers.min())), max(last, int(numbers.max()))
+    return numbers - first, [_period_start(n, granularity) for n in range(first, last + 1)]
 
 
 def _stack_codes(chosen: pd.DataFrame, stack_by: str | None, countries: CountryIndex) -> tuple[np.ndarray, list[str]]:
@@ -105,15 +132,26 @@ def _stack_codes(chosen: pd.DataFrame, stack_by: str | None, countries: CountryI
 def time_series(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure: str,
                 granularity: str = "month", stack_by: str | None = "crime_area") -> pd.DataFrame:
     """``measure`` per period (column ``period``: first day of the week/month/quarter/year)
-    and per ``stack`` (crime area or region; one stack 'Total' when None), sorted."""
+    and per ``stack`` (crime area or region; one stack 'Total' when None), sorted.
+
+    Every period of the range is there for every stack that has records, with 0 where there
+    were none, so a quiet month shows as a dip, not as a line from its neighbours. The range
+    is the filter's dates (its records' first/last day where the filter has none), cut to the
+    store's first and last record if it would exceed ``MAX_PERIODS`` periods."""
     chosen = queries.select(frame, flt, countries)
     columns = ["period", "stack", "value"]
     if chosen.empty:
         return pd.DataFrame(columns=columns)
-    periods, starts = _period_codes(chosen, granularity)
+    first_day, last_day = _series_bounds(chosen, flt)
+    periods, starts = _period_codes(chosen, granularity, first_day, last_day)
+    if len(starts) > MAX_PERIODS:
+        periods, starts = _period_codes(chosen, granularity, max(first_day, frame["date"].min().date()),
+                                        min(last_day, frame["date"].max().date()))
     stacks, labels = _stack_codes(chosen, stack_by, countries)
     values, counts = queries.measure_matrix(chosen, periods, len(starts), stacks, len(labels), measure)
-    period_index, stack_index = np.nonzero(counts)
+    used = np.flatnonzero(counts.sum(axis=0) > 0)
+    period_index = np.repeat(np.arange(len(starts)), len(used))
+    stack_index = np.tile(used, len(starts))
     table = pd.DataFrame({
         "period": pd.to_datetime([starts[i] for i in period_index]).astype("datetime64[s]"),
         "stack": [labels[j] for j in stack_index],

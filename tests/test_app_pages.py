@@ -191,12 +191,19 @@ def test_timeline_chart_data_and_click_filter(loaded: str) -> None:
     at.switch_page("pages/timeline.py")
     _run(at)
     bars = _traces(at, 0)
-    # Europe 2018 arrests per month, one trace per crime area
+    # Europe 2018 arrests per month, one trace per crime area, every month of 2018 in each
+    # (zero where the crime area had no record, e.g. every series in January)
     got = {t["name"]: (list(t["x"]), list(t["y"])) for t in bars}
+    zeros = [0] * 12
+
+    def month(index: int, value: int) -> list[int]:
+        return [value if m == index else 0 for m in range(12)]
+
     assert {name: y for name, (x, y) in got.items()} == {
-        "Drug trafficking": [14], "Firearms trafficking": [11], "Illicit goods and counterfeiting": [10],
-        "Maritime crime": [0], "People smuggling": [5]}
-    assert got["Drug trafficking"][0][0].startswith("2018-03-01")
+        "Drug trafficking": month(2, 14), "Firearms trafficking": month(5, 11),
+        "Illicit goods and counterfeiting": month(9, 10), "Maritime crime": zeros, "People smuggling": month(11, 5)}
+    for x, _y in got.values():
+        assert [d[:10] for d in x] == [f"2018-{m:02d}-01" for m in range(1, 13)]
     at.segmented_control(key="timeline_granularity").set_value("year")
     at.segmented_control(key="timeline_stack").set_value("region")
     _run(at)
@@ -207,6 +214,14 @@ def test_timeline_chart_data_and_click_filter(loaded: str) -> None:
     assert operations == sorted(["Operation Lionfish", "Operation Trigger", "Operation Pangea",
                                  "Operation Andes", "Operation Neptune"])
     assert _param(at, "region") == ["Europe"]
+
+
+def test_overview_monthly_line_shows_quiet_months_as_zero(loaded: str) -> None:
+    at = _run(_app(region="Europe", since="2018-01-01", until="2018-12-31"))
+    (line,) = _traces(at, 0)
+    # Europe 2018 arrests: March 8 + 6, June 11, October 3 + 7, December 5; the other months 0
+    assert [d[:10] for d in line["x"]] == [f"2018-{m:02d}-01" for m in range(1, 13)]
+    assert line["y"] == [0, 0, 14, 0, 0, 11, 0, 0, 0, 10, 0, 5]
 
 
 def test_breakdown_crosstab_uses_distinct_totals(loaded: str) -> None:
