@@ -28,6 +28,7 @@ MEASURE_LABELS: dict[str, str] = {
 }
 KPI_MEASURES: tuple[str, ...] = ("records", "operations", "countries", "arrests", "seizures",
                                  "victims_rescued", "seized_value_usd")
+OPERATION_MEASURES: tuple[str, ...] = ("arrests", "seizures", "victims_rescued", "records", "seized_value_usd")
 QUANTITY_MEASURES: tuple[str, ...] = ("seized_kg", "seized_l", "seized_items")
 TIMELINE_MEASURES: tuple[str, ...] = ("arrests", "seizures", "victims_rescued", "records", "seized_value_usd")
 GRANULARITIES: tuple[str, ...] = ("week", "month", "quarter", "year")  # weeks start on Monday

@@ -15,9 +15,9 @@ components.require_data(context)
 
 table = operations_with_agencies(context)
 components.table(table, {
-    "operation": "Operation", "first_date": "First date", "last_date": "Last date",
-    "lead_agencies": "Lead agencies", "country_names": "Countries", "crime_areas": "Crime areas",
-    **{m: views.MEASURE_LABELS[m] for m in views.KPI_MEASURES if m not in ("operations", "countries")}})
+    "operation": "Operation", **{m: views.MEASURE_LABELS[m] for m in views.OPERATION_MEASURES},
+    "first_date": "First date", "last_date": "Last date", "country_names": "Countries", "crime_areas": "Crime areas",
+    "lead_agencies": "Lead agencies"}, long_text=("country_names", "crime_areas", "lead_agencies"))
 
 st.subheader("Drill down")
 chosen = st.selectbox("Operation", list(table["operation"]), key="operations_drilldown")

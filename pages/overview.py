@@ -35,7 +35,7 @@ with right:
 
 st.subheader("Latest operations")
 components.table(view(context, "latest_operations"), {
-    "operation": "Operation", "first_date": "First date", "last_date": "Last date", "country_names": "Countries",
-    "crime_areas": "Crime areas", "arrests": "Arrests", "seizures": "Seizures",
-    "victims_rescued": "Victims rescued"})
+    "operation": "Operation", "arrests": "Arrests", "seizures": "Seizures", "victims_rescued": "Victims rescued",
+    "first_date": "First date", "last_date": "Last date", "country_names": "Countries",
+    "crime_areas": "Crime areas"}, long_text=("country_names", "crime_areas"))
 st.caption("Deltas compare each figure with the preceding period of equal length (none for all time).")

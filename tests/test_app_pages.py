@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 import streamlit as st
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from ocops.importer import import_path
@@ -103,6 +104,10 @@ def test_link_sets_filters_and_kpis_with_deltas(loaded: str) -> None:
         "Arrests": ("40", "+31"), "Seizures": ("116", "+111"), "Victims rescued": ("2", "+2"),
         "Seized value (USD)": ("5,165,000", "+3,305,000"),
     }
+    cards = {m.label: m.proto for m in at.metric}
+    # an unchanged figure is grey with no arrow; a rise is green and points up
+    assert (cards["Countries"].color, cards["Countries"].direction) == (MetricProto.GRAY, MetricProto.NONE)
+    assert (cards["Records"].color, cards["Records"].direction) == (MetricProto.GREEN, MetricProto.UP)
     assert at.sidebar.multiselect(key="f_region").value == ["Europe"]
     assert at.sidebar.selectbox(key="f_period").value == "custom"
     quantities = {m.label: m.value for m in at.metric if m.label.startswith("Seized (")}

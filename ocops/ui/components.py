@@ -12,9 +12,9 @@ from ocops.ui.data import Context
 from ocops.ui.filters import reset_filters
 from ocops.ui.navigation import page_exists
 
-COUNTRY_COLUMNS = {"name": "Country", "region": "Region", "records": "Records", "operations": "Operations",
-                   "arrests": "Arrests", "seizures": "Seizures", "victims_rescued": "Victims rescued",
-                   "seized_value_usd": "Seized value (USD)"}
+COUNTRY_COLUMNS = {"name": "Country", "arrests": "Arrests", "seizures": "Seizures",
+                   "victims_rescued": "Victims rescued", "records": "Records", "operations": "Operations",
+                   "seized_value_usd": "Seized value (USD)", "region": "Region"}
 
 
 def require_data(context: Context) -> None:
@@ -49,11 +49,14 @@ def caption(context: Context) -> None:
 
 
 def kpi_cards(kpis: Sequence[views.Kpi]) -> None:
-    """The metric cards (rows of four), thousands separators, delta against the previous period."""
+    """The metric cards (rows of four), thousands separators, delta against the previous period;
+    an unchanged figure ("±0") gets no arrow and no colour."""
     columns = [column for start in range(0, len(kpis), 4) for column in st.columns(4)]
     for column, kpi in zip(columns, kpis, strict=False):
+        unchanged = kpi.delta == 0
         column.metric(kpi.label, views.format_number(kpi.value, kpi.measure),
                       views.format_delta(kpi.delta, kpi.measure), border=True,
+                      delta_color="off" if unchanged else "normal", delta_arrow="off" if unchanged else "auto",
                       help=None if kpi.delta is None else "Change against the preceding period of equal length")
 
 
@@ -64,13 +67,33 @@ def quantity_cards(quantities: dict[str, float]) -> None:
         column.metric(f"Seized ({units[measure]})", f"{views.format_number(value)} {units[measure]}")
 
 
+LONG_TEXT_HELP = "Long lists are cut at the column edge: double-click a cell (or widen the column) to read it in full."
+
+
 def number_columns(frame: pd.DataFrame) -> dict[str, st.column_config.NumberColumn]:
     """Column configs that show the numeric columns of ``frame`` with thousands separators."""
     return {str(name): st.column_config.NumberColumn(str(name), format="localized")
             for name in frame.columns if pd.api.types.is_numeric_dtype(frame[name])}
 
 
-def table(frame: pd.DataFrame, labels: dict[str, str], height: int | str = "auto") -> None:
-    """A read-only table with friendly column names and separators."""
+def table_columns(frame: pd.DataFrame, long_text: Sequence[str] = ()) -> dict[str, st.column_config.Column]:
+    """Column configs: the first column (the name) pinned, numbers with separators, the
+    ``long_text`` columns given a medium width so they cannot push the figures off-screen."""
+    config: dict[str, st.column_config.Column] = dict(number_columns(frame))
+    if len(frame.columns):
+        first = str(frame.columns[0])
+        config[first] = config.get(first) or st.column_config.TextColumn(first)
+        config[first]["pinned"] = True
+    for name in long_text:
+        if name in frame.columns:
+            config[name] = st.column_config.TextColumn(name, width="medium", help=LONG_TEXT_HELP)
+    return config
+
+
+def table(frame: pd.DataFrame, labels: dict[str, str], height: int | str = "auto",
+          long_text: Sequence[str] = ()) -> None:
+    """A read-only table with friendly column names in the order of ``labels``, the first one
+    pinned, separators, "–" for missing values; ``long_text`` are keys of ``labels``."""
     shown = frame[[c for c in labels if c in frame.columns]].rename(columns=labels)
-    st.dataframe(shown, hide_index=True, column_config=number_columns(shown), height=height)
+    st.dataframe(shown, hide_index=True, height=height, placeholder="–",
+                 column_config=table_columns(shown, [labels[c] for c in long_text if c in labels]))
