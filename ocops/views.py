@@ -192,36 +192,41 @@ def crosstab(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure:
     cells[TOTAL] = queries.measure_per_group(chosen, regions, len(region_labels), measure)[used_rows]
     column_totals = list(queries.measure_per_group(chosen, areas, len(area_labels), measure)[used_columns])
     cells.loc[TOTAL] = [*column_totals, queries.totals(chosen)[measure]]
+    cells = cells[[TOTAL, *[c for c in cells.columns if c != TOTAL]]]  # the total first: always in view
     cells.index.name, cells.columns.name = "Region", "Crime area"
     return cells
 
 
 def share_table(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, by: str, measure: str) -> pd.DataFrame:
-    """Per group: ``measure`` now, its share of the total (%), the previous period and change (%)."""
+    """Per group, largest first: ``measure`` now, its share of the total (%), the previous period
+    and change (%) (NaN where there is no previous period or it was 0)."""
     now = totals_by(frame, flt, countries, by)[["key", measure]].rename(columns={measure: "current"})
     whole = queries.totals(queries.select(frame, flt, countries))[measure]
     now["share_pct"] = (now["current"] / whole * 100).round(1) if whole else 0.0
     previous_filter = flt.previous_period()
+    now = now.sort_values(["current", "key"], ascending=[False, True], kind="stable").reset_index(drop=True)
     if previous_filter is None:
-        now["previous"], now["change_pct"] = pd.NA, pd.NA
+        now["previous"], now["change_pct"] = np.nan, np.nan
         return now
     before = totals_by(frame, previous_filter, countries, by)[["key", measure]]
     previous = dict(zip(before["key"], before[measure], strict=True))
     now["previous"] = [previous.get(k, 0) for k in now["key"]]
-    now["change_pct"] = [round((c - p) / p * 100, 1) if p else None for c, p in zip(now["current"], now["previous"])]
+    now["change_pct"] = [round((c - p) / p * 100, 1) if p else np.nan for c, p in zip(now["current"], now["previous"])]
     return now
 
 
 def period_comparison(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) -> pd.DataFrame:
-    """Every measure: current period, previous period of equal length, change and change (%)."""
+    """Every measure: current period, previous period of equal length, change and change (%)
+    (NaN where there is no previous period or it was 0)."""
     now = queries.totals(queries.select(frame, flt, countries))
     previous_filter = flt.previous_period()
     before = queries.totals(queries.select(frame, previous_filter, countries)) if previous_filter else {}
     rows = []
     for measure, label in MEASURE_LABELS.items():
         current, previous = now[measure], before.get(measure)
-        change = None if previous is None else current - previous
-        pct = round(change / previous * 100, 1) if previous else None
+        change = np.nan if previous is None else current - previous
+        pct = round(change / previous * 100, 1) if previous else np.nan
+        previous = np.nan if previous is None else previous
         rows.append({"measure": label, "current": current, "previous": previous, "change": change, "change_pct": pct})
     return pd.DataFrame(rows)
 

@@ -21,9 +21,11 @@ table = view(context, "crosstab", measure)
 st.plotly_chart(charts.heatmap(table, measure), key="breakdown_heatmap")
 st.subheader("Region x crime area with totals")
 st.caption("Totals of operations and countries count each one once, even if it spans several cells.")
-st.dataframe(table, column_config=components.number_columns(table))
+st.dataframe(table, column_config=components.number_columns(table), placeholder="–")
 
 st.subheader(f"{views.MEASURE_LABELS[measure]} by {by.replace('_', ' ')}: shares and change")
+if context.flt.previous_period() is None:
+    st.caption("All time has no previous period to compare with: pick a period in the sidebar to see changes.")
 components.table(view(context, "share_table", by, measure), {
     "key": by.replace("_", " ").capitalize(), "current": "Current period", "share_pct": "Share (%)",
     "previous": "Previous period", "change_pct": "Change (%)"})

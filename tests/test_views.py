@@ -109,6 +109,25 @@ def test_share_table_and_comparison(frame: pd.DataFrame, countries: CountryIndex
     assert comparison.loc["Seized (kg)", "change_pct"] == -42.9  # 200 vs 350
 
 
+def test_shares_largest_first_and_no_previous_for_all_time(frame: pd.DataFrame, countries: CountryIndex) -> None:
+    shares = views.share_table(frame, EUROPE_2018, countries, "operation", "arrests")
+    # Europe 2018 arrests: Lionfish 8 + 6, Trigger 11, Pangea 3 + 7, Andes 5, Neptune 0
+    assert list(shares["key"]) == ["Operation Lionfish", "Operation Trigger", "Operation Pangea",
+                                   "Operation Andes", "Operation Neptune"]
+    assert list(shares["current"]) == [14, 11, 10, 5, 0]
+    all_time = views.share_table(frame, Filter(), countries, "region", "arrests")
+    assert all_time["previous"].isna().all() and all_time["change_pct"].isna().all()
+    assert all_time["previous"].dtype == float  # shown as "–", never as "None"
+    comparison = views.period_comparison(frame, Filter(), countries)
+    assert comparison["previous"].isna().all() and comparison["change"].isna().all()
+    assert comparison["previous"].dtype == float and comparison["change_pct"].dtype == float
+
+
+def test_crosstab_puts_the_total_column_first(frame: pd.DataFrame, countries: CountryIndex) -> None:
+    table = views.crosstab(frame, Y2018, countries, "arrests")
+    assert list(table.columns)[0] == "Total" and list(table.index)[-1] == "Total"
+
+
 def test_operations_table_and_drill_down(loaded: Engine, frame: pd.DataFrame, countries: CountryIndex) -> None:
     table = views.operations_table(frame, Y2018, countries).set_index("operation")
     assert list(table.index) == ["Operation Andes", "Operation Pangea", "Operation Neptune", "Operation Trigger",
