@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from ocops import queries
 from ocops.geo import CountryIndex
 from ocops.importer import SAMPLE_BATCH, list_batches
+from ocops.links import comparison_filter
 from ocops.queries import Filter
 
 MEASURE_LABELS: dict[str, str] = {
@@ -46,10 +47,11 @@ class Kpi:
     delta: float | None
 
 
-def kpis(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) -> list[Kpi]:
-    """The overview cards; ``delta`` is None when the period is open (all time)."""
+def kpis(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, compare: str = "previous") -> list[Kpi]:
+    """The overview cards; ``delta`` against the period ``compare`` names (``links.COMPARISONS``),
+    None when the period is open (all time)."""
     now = queries.totals(queries.select(frame, flt, countries))
-    previous_filter = flt.previous_period()
+    previous_filter = comparison_filter(flt, compare)
     before = queries.totals(queries.select(frame, previous_filter, countries)) if previous_filter else None
     return [Kpi(m, MEASURE_LABELS[m], now[m], None if before is None else now[m] - before[m])
             for m in KPI_MEASURES]
@@ -197,14 +199,15 @@ def crosstab(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure:
     return cells
 
 
-def share_table(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, by: str, measure: str) -> pd.DataFrame:
+def share_table(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, by: str, measure: str,
+                compare: str = "previous") -> pd.DataFrame:
     """Per group, largest first: ``measure`` now, its share of the total (%), the previous period
     and change (%) (NaN where there is no previous period or it was 0)."""
     now = totals_by(frame, flt, countries, by)[["key", measure]].rename(columns={measure: "current"})
     whole = queries.totals(queries.select(frame, flt, countries))[measure]
     now["share_pct"] = (now["current"] / whole * 100).round(1) if whole else 0.0
-    previous_filter = flt.previous_period()
     now = now.sort_values(["current", "key"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    previous_filter = comparison_filter(flt, compare)
     if previous_filter is None:
         now["previous"], now["change_pct"] = np.nan, np.nan
         return now
@@ -215,11 +218,12 @@ def share_table(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, by: s
     return now
 
 
-def period_comparison(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) -> pd.DataFrame:
+def period_comparison(frame: pd.DataFrame, flt: Filter, countries: CountryIndex,
+                      compare: str = "previous") -> pd.DataFrame:
     """Every measure: current period, previous period of equal length, change and change (%)
     (NaN where there is no previous period or it was 0)."""
     now = queries.totals(queries.select(frame, flt, countries))
-    previous_filter = flt.previous_period()
+    previous_filter = comparison_filter(flt, compare)
     before = queries.totals(queries.select(frame, previous_filter, countries)) if previous_filter else {}
     rows = []
     for measure, label in MEASURE_LABELS.items():

@@ -24,13 +24,12 @@ st.caption("Totals of operations and countries count each one once, even if it s
 st.dataframe(table, column_config=components.number_columns(table), placeholder="–")
 
 st.subheader(f"{views.MEASURE_LABELS[measure]} by {by.replace('_', ' ')}: shares and change")
-if context.flt.previous_period() is None:
-    st.caption("All time has no previous period to compare with: pick a period in the sidebar to see changes.")
-components.table(view(context, "share_table", by, measure), {
+st.caption(components.delta_note(context))
+components.table(view(context, "share_table", by, measure, context.compare), {
     "key": by.replace("_", " ").capitalize(), "current": "Current period", "share_pct": "Share (%)",
     "previous": "Previous period", "change_pct": "Change (%)"})
 
 st.subheader("Current vs previous period")
-components.table(view(context, "period_comparison"), {
+components.table(view(context, "period_comparison", context.compare), {
     "measure": "Measure", "current": "Current period", "previous": "Previous period", "change": "Change",
     "change_pct": "Change (%)"})

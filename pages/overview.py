@@ -11,7 +11,7 @@ st.title("Overview")
 components.caption(context)
 components.require_data(context)
 
-components.kpi_cards(view(context, "kpis"))
+components.kpi_cards(view(context, "kpis", context.compare), context.compare)
 st.subheader("Seized quantities")
 components.quantity_cards(view(context, "quantities"))
 
@@ -38,4 +38,4 @@ components.table(view(context, "latest_operations"), {
     "operation": "Operation", "arrests": "Arrests", "seizures": "Seizures", "victims_rescued": "Victims rescued",
     "first_date": "First date", "last_date": "Last date", "country_names": "Countries",
     "crime_areas": "Crime areas"}, long_text=("country_names", "crime_areas"))
-st.caption("Deltas compare each figure with the preceding period of equal length (none for all time).")
+st.caption(components.delta_note(context))

@@ -153,6 +153,33 @@ def test_all_time_has_no_deltas(loaded: str) -> None:
     assert _param(at, "period") == ["all-time"]
 
 
+def test_calendar_quarter_against_the_quarter_before_or_the_same_quarter_last_year(loaded: str) -> None:
+    at = _run(_app(period="2018-Q4"))
+    # Q4 2018: A-01..A-03 and P-01..P-04, arrests 10 + 20 + 5 + 3 + 7 + 12 + 4 = 61;
+    # Q3 2018: N-01 only (0 arrests); Q4 2017: G-03 only (2 arrests)
+    cards = _cards(at)
+    assert cards["Records"] == ("7", "+6") and cards["Arrests"] == ("61", "+61")
+    assert cards["Countries"] == ("7", "+6")
+    options = at.sidebar.selectbox(key="f_period").options
+    assert {"2018", "Q4 2018", "Q3 2018", "2017", "Q4 2017", "2016", "Q4 2016"} <= set(options)
+    assert "Q1 2017" in options and "Q3 2017" not in options  # only quarters that hold records (none Jul-Sep 2017)
+    assert "Previous year" in options
+    at.sidebar.selectbox(key="f_compare").set_value("last-year")
+    _run(at)
+    cards = _cards(at)
+    assert cards["Records"] == ("7", "+6") and cards["Arrests"] == ("61", "+59")
+    assert cards["Seizures"] == ("141", "+140")
+    assert _param(at, "period") == ["2018-Q4"] and _param(at, "compare") == ["last-year"]
+    assert any("same period last year: 1 Oct 2017 – 31 Dec 2017" in c.value for c in at.caption)
+
+
+def test_previous_year_preset(loaded: str) -> None:
+    at = _run(_app(period="previous-year"))
+    # 2017: L-05, L-06, T-01..T-03, G-03 -> 6 records, arrests 4 + 2 + 6 + 3 + 1 + 2 = 18
+    cards = _cards(at)
+    assert cards["Records"][0] == "6" and cards["Arrests"][0] == "18"
+
+
 def test_bad_link_warns_and_drops_unknown_values(loaded: str) -> None:
     at = _run(_app(region=["Atlantis", "Europe"], country=["ZZZ", "FRA"], crime_area="Knitting",
                    since="2018-01-01", until="2018-12-31"))

@@ -48,16 +48,25 @@ def caption(context: Context) -> None:
                 "once you upload your own files.", icon=":material/science:")
 
 
-def kpi_cards(kpis: Sequence[views.Kpi]) -> None:
-    """The metric cards (rows of four), thousands separators, delta against the previous period;
-    an unchanged figure ("±0") gets no arrow and no colour."""
+def delta_note(context: Context) -> str:
+    """What the changes compare with, in words (or why there are none)."""
+    before = links.comparison_filter(context.flt, context.compare)
+    if before is None:
+        return "All time has no earlier period to compare with: pick a period in the sidebar to see changes."
+    return (f"Changes compare with {links.COMPARISONS[context.compare].lower()}: "
+            f"{links.format_day(before.since)} – {links.format_day(before.until)}.")  # type: ignore[arg-type]
+
+
+def kpi_cards(kpis: Sequence[views.Kpi], compare: str = links.DEFAULT_COMPARISON) -> None:
+    """The metric cards (rows of four), thousands separators, delta against the period
+    ``compare`` names; an unchanged figure ("±0") gets no arrow and no colour."""
     columns = [column for start in range(0, len(kpis), 4) for column in st.columns(4)]
     for column, kpi in zip(columns, kpis, strict=False):
         unchanged = kpi.delta == 0
         column.metric(kpi.label, views.format_number(kpi.value, kpi.measure),
                       views.format_delta(kpi.delta, kpi.measure), border=True,
                       delta_color="off" if unchanged else "normal", delta_arrow="off" if unchanged else "auto",
-                      help=None if kpi.delta is None else "Change against the preceding period of equal length")
+                      help=None if kpi.delta is None else f"Change against the {links.COMPARISONS[compare].lower()}")
 
 
 def quantity_cards(quantities: dict[str, float]) -> None:

@@ -39,6 +39,7 @@ class Context:
     status: dict[str, Any]
     flt: Filter = Filter()
     period: str = "last-12-months"
+    compare: str = "previous"  # what deltas compare with: ocops.links.COMPARISONS
 
     @property
     def countries(self) -> CountryIndex:
