@@ -16,6 +16,7 @@ import streamlit as st
 from ocops import links
 from ocops.queries import Filter
 from ocops.ui.data import Context, anchor_day
+from ocops.ui.share import copy_link_button
 
 REGION, COUNTRY, AREA, OPERATION, PERIOD, RANGE = ("f_region", "f_country", "f_crime_area", "f_operation",
                                                    "f_period", "f_range")
@@ -115,6 +116,7 @@ def sidebar_filters(context: Context) -> Context:
     st.sidebar.caption(links.describe_period(flt, period))
     compare = _compare_widget(flt)
     st.sidebar.button("Reset filters", on_click=reset_filters, icon=":material/restart_alt:")
+    copy_link_button()
     state[LAST_RANGE] = tuple(d for d in (flt.since, flt.until) if d is not None) or \
         tuple(d for d in (_first_day(context), anchor_day(context)) if d is not None)
     params = links.params_from_filter(flt, period) | links.compare_params(compare)

@@ -1,0 +1,49 @@
+"""The "Copy link" button: copies the address of the current view (page and filters).
+
+The filters are always written to the URL (``ocops.ui.filters``), so the browser's own
+address is the link; the button copies ``window.location.href`` when clicked. The Clipboard
+API needs a secure context (https or localhost), so plain http on another host falls back to
+a hidden text field and ``document.execCommand("copy")``; if that fails too, the address is
+selected in a prompt for Ctrl+C.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+BUTTON_ID = "ocops-copy-link"
+_HTML = """
+<button id="%(id)s" type="button" title="Copy the address of this page with its filters"
+  style="width:100%%;padding:0.35rem 0.75rem;border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;
+         background:white;color:rgb(49,51,63);font:inherit;cursor:pointer">&#128279; Copy link</button>
+<script>
+(() => {
+  const button = document.getElementById("%(id)s");
+  if (!button || button.dataset.ready) return;
+  button.dataset.ready = "1";
+  const done = (text) => { button.textContent = text; setTimeout(() => { button.innerHTML = "&#128279; Copy link"; }, 2000); };
+  const fallback = (link) => {
+    const field = document.createElement("textarea");
+    field.value = link; field.style.position = "fixed"; field.style.opacity = "0";
+    document.body.appendChild(field); field.select();
+    let copied = false;
+    try { copied = document.execCommand("copy"); } catch (error) { copied = false; }
+    field.remove();
+    if (copied) { done("Link copied"); } else { window.prompt("Copy this link (Ctrl+C):", link); }
+  };
+  button.addEventListener("click", () => {
+    const link = window.location.href;
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(link).then(() => done("Link copied"), () => fallback(link));
+    } else {
+      fallback(link);
+    }
+  });
+})();
+</script>
+"""
+
+
+def copy_link_button() -> None:
+    """A sidebar button that copies the link of the current view to the clipboard."""
+    st.sidebar.html(_HTML % {"id": BUTTON_ID}, unsafe_allow_javascript=True)
