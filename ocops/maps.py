@@ -20,7 +20,7 @@ import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -85,6 +85,7 @@ class MapOptions:
     operation: str | None = None  # links of one operation; None: all in the filter
     selected: tuple[str, ...] = ()
     max_links: int = MAX_LINKS  # draw only the strongest country pairs
+    clicked: tuple[str, ...] = ()  # countries added to the filter by clicks on the map: the view ignores them
 
 
 @dataclass(frozen=True)
@@ -410,14 +411,26 @@ def make_deck(layers: Sequence[pdk.Layer], view: pdk.ViewState = OCEAN_VIEW) -> 
     return OfflineDeck(layers=list(layers), initial_view_state=view, map_provider=None, tooltip=TOOLTIP)
 
 
+def view_countries(frame: pd.DataFrame, flt: Filter, countries: CountryIndex,
+                   clicked: Sequence[str] = ()) -> list[str]:
+    """The countries the view fits: those of the country filter, else those with records in
+    ``flt``; countries added by clicks on the map (``clicked``) are left out, so a click
+    filters without moving the map."""
+    kept = tuple(c for c in flt.countries if c not in set(clicked))
+    if kept:
+        return list(kept)
+    return list(country_table(frame, replace(flt, countries=()), countries)["iso3"]) if clicked else \
+        list(country_table(frame, flt, countries)["iso3"])
+
+
 def choropleth(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure: str = "arrests",
-               selected: Sequence[str] = (), viewport: tuple[int, int] = (420, 320)) -> WorldMap:
+               selected: Sequence[str] = (), viewport: tuple[int, int] = (420, 320),
+               clicked: Sequence[str] = ()) -> WorldMap:
     """The compact country map (overview): boundaries coloured by ``measure`` plus legend, the
-    view fitted to the chosen countries, else to the countries with records in ``flt``, for a
-    map of ``viewport`` (width, height) px."""
+    view fitted (``view_countries``) for a map of ``viewport`` (width, height) px."""
     table = country_table(frame, flt, countries)
     bins = legend_bins(table[measure].tolist()) if len(table) else []
-    view = fit_view(list(selected) or list(table["iso3"]), countries, *viewport)
+    view = fit_view(view_countries(frame, flt, countries, clicked), countries, *viewport)
     return WorldMap(make_deck(country_layers(table, measure, bins, countries, selected), view), bins)
 
 
@@ -426,7 +439,7 @@ def world_map(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, options
               viewport: tuple[int, int] = (680, 560)) -> WorldMap:
     """The full map page deck: choropleth, optional points (from ``queries.points`` rows,
     placed with ``gazetteer``) and the ``options.max_links`` strongest operation links."""
-    base = choropleth(frame, flt, countries, options.measure, options.selected, viewport)
+    base = choropleth(frame, flt, countries, options.measure, options.selected, viewport, options.clicked)
     layers = list(base.deck.layers)
     placement, n_links, n_pairs = None, 0, 0
     if options.point_style and raw_points is not None and gazetteer is not None:

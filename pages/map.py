@@ -6,7 +6,7 @@ from ocops import maps
 from ocops.gazetteer import load_gazetteer
 from ocops.ui import components
 from ocops.ui.data import page_context, view
-from ocops.ui.map_select import CLICKS, country_click_handler
+from ocops.ui.map_select import CLICKS, clicked_countries, country_click_handler
 
 STYLES = {"points": "Points", "hexagons": "Hexagons", "heat": "Heat map", None: "No points"}
 
@@ -29,7 +29,7 @@ top_links = top_col.select_slider("Strongest links", [10, 25, 50, 100, 250], val
                                   disabled=not show_links, help="Draw only this many country pairs, the strongest first")
 
 options = maps.MapOptions(measure=measure, point_style=style, links=show_links, operation=operation,
-                          selected=context.flt.countries, max_links=top_links)
+                          selected=context.flt.countries, max_links=top_links, clicked=clicked_countries())
 raw = view(context, "map_points") if style else None
 world = maps.world_map(context.frame, context.flt, context.countries, options, raw,
                        load_gazetteer() if style else None)

@@ -164,6 +164,10 @@ def test_view_fits_the_filtered_countries(loaded: Engine, countries: CountryInde
     world = maps.choropleth(frame, Filter(), countries, viewport=(680, 560)).deck.initial_view_state
     # FRA, ESP, DEU, SGP: Europe to Singapore, wider than Europe, narrower than the world
     assert 1 < world.zoom < view.zoom and 0 < world.longitude < 80
+    # a country added by a click on the map does not move the view
+    assert sorted(maps.view_countries(frame, Filter(countries=("FRA",)), countries, clicked=("FRA",))) == \
+        ["DEU", "ESP", "FRA", "SGP"]
+    assert maps.view_countries(frame, Filter(countries=("DEU", "FRA")), countries, clicked=("FRA",)) == ["DEU"]
     everywhere = maps.fit_view([], countries, 680, 560)
     assert 512 * 2 ** everywhere.zoom <= 680  # the whole world fits the width: nothing cut at the sides
 
