@@ -376,7 +376,7 @@ def _mercator(lat: float) -> float:
     return math.log(math.tan(math.pi / 4 + math.radians(max(min(lat, 85.0), -85.0)) / 2))
 
 
-def fit_view(iso3s: Sequence[str], countries: CountryIndex, width: int = 680, height: int = 560) -> pdk.ViewState:
+def fit_view(iso3s: Sequence[str], countries: CountryIndex, width: int = 560, height: int = 560) -> pdk.ViewState:
     """The view that shows every country in ``iso3s`` (mainland box, or its point for a small
     country) in a ``width`` x ``height`` px map, with a margin; the whole world, fitted to
     the width so nothing is cut at the sides, when ``iso3s`` is empty or spans most of it."""
@@ -387,7 +387,7 @@ def fit_view(iso3s: Sequence[str], countries: CountryIndex, width: int = 680, he
         box = boxes.get(iso3) or (country.lon - 1, country.lat - 1, country.lon + 1, country.lat + 1)
         west, south, east, north = min(west, box[0]), min(south, box[1]), max(east, box[2]), max(north, box[3])
     if not iso3s or east - west > 200:
-        west, south, east, north = -180.0, -58.0, 180.0, 80.0
+        west, south, east, north = -170.0, -50.0, 180.0, 75.0
     lon_span = max(east - west, 8.0) * 1.2  # a margin, and small countries not blown up
     y_south, y_north = _mercator(south), _mercator(north)
     y_span = max(y_north - y_south, 0.15) * 1.2
@@ -424,7 +424,7 @@ def view_countries(frame: pd.DataFrame, flt: Filter, countries: CountryIndex,
 
 
 def choropleth(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure: str = "arrests",
-               selected: Sequence[str] = (), viewport: tuple[int, int] = (420, 320),
+               selected: Sequence[str] = (), viewport: tuple[int, int] = (380, 320),
                clicked: Sequence[str] = ()) -> WorldMap:
     """The compact country map (overview): boundaries coloured by ``measure`` plus legend, the
     view fitted (``view_countries``) for a map of ``viewport`` (width, height) px."""
@@ -436,7 +436,7 @@ def choropleth(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measur
 
 def world_map(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, options: MapOptions,
               raw_points: pd.DataFrame | None = None, gazetteer: Gazetteer | None = None,
-              viewport: tuple[int, int] = (680, 560)) -> WorldMap:
+              viewport: tuple[int, int] = (560, 560)) -> WorldMap:
     """The full map page deck: choropleth, optional points (from ``queries.points`` rows,
     placed with ``gazetteer``) and the ``options.max_links`` strongest operation links."""
     base = choropleth(frame, flt, countries, options.measure, options.selected, viewport, options.clicked)

@@ -85,13 +85,21 @@ def number_columns(frame: pd.DataFrame) -> dict[str, st.column_config.NumberColu
             for name in frame.columns if pd.api.types.is_numeric_dtype(frame[name])}
 
 
+def name_width(values: pd.Series, limit: int = 420) -> int:
+    """Pixels for a column that shows its longest value in full (14 px Source Sans is under
+    7.5 px a character on average, plus the cell padding), at most ``limit``. Set explicitly,
+    because the grid measures its columns once and keeps the widths when the rows change."""
+    longest = max((len(str(v)) for v in values), default=0)
+    return min(limit, max(80, round(7.5 * longest) + 24))
+
+
 def table_columns(frame: pd.DataFrame, long_text: Sequence[str] = ()) -> dict[str, st.column_config.Column]:
     """Column configs: the first column (the name) pinned, numbers with separators, the
     ``long_text`` columns given a medium width so they cannot push the figures off-screen."""
     config: dict[str, st.column_config.Column] = dict(number_columns(frame))
     if len(frame.columns):
         first = str(frame.columns[0])
-        config[first] = config.get(first) or st.column_config.TextColumn(first)
+        config[first] = config.get(first) or st.column_config.TextColumn(first, width=name_width(frame[first]))
         config[first]["pinned"] = True
     for name in long_text:
         if name in frame.columns:

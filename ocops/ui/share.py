@@ -9,19 +9,26 @@ selected in a prompt for Ctrl+C.
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 BUTTON_ID = "ocops-copy-link"
+# Material "link" icon inline (no icon font or emoji font needed offline)
+ICON = ('<svg width="16" height="16" viewBox="0 0 24 24" style="vertical-align:-3px" aria-hidden="true">'
+        '<path fill="currentColor" d="M3.9 12c0-1.71 1.39-3.1 3.1-3.1h4V7H7c-2.76 0-5 2.24-5 5s2.24 5 5 5h4v-1.9H7'
+        'c-1.71 0-3.1-1.39-3.1-3.1zM8 13h8v-2H8v2zm9-6h-4v1.9h4c1.71 0 3.1 1.39 3.1 3.1s-1.39 3.1-3.1 3.1h-4V17h4'
+        'c2.76 0 5-2.24 5-5s-2.24-5-5-5z"/></svg>')
 _HTML = """
 <button id="%(id)s" type="button" title="Copy the address of this page with its filters"
   style="width:100%%;padding:0.35rem 0.75rem;border:1px solid rgba(49,51,63,0.2);border-radius:0.5rem;
-         background:white;color:rgb(49,51,63);font:inherit;cursor:pointer">&#128279; Copy link</button>
+         background:white;color:rgb(49,51,63);font:inherit;cursor:pointer">%(icon)s Copy link</button>
 <script>
 (() => {
   const button = document.getElementById("%(id)s");
   if (!button || button.dataset.ready) return;
   button.dataset.ready = "1";
-  const done = (text) => { button.textContent = text; setTimeout(() => { button.innerHTML = "&#128279; Copy link"; }, 2000); };
+  const done = (text) => { button.textContent = text; setTimeout(() => { button.innerHTML = %(icon_js)s; }, 2000); };
   const fallback = (link) => {
     const field = document.createElement("textarea");
     field.value = link; field.style.position = "fixed"; field.style.opacity = "0";
@@ -46,4 +53,5 @@ _HTML = """
 
 def copy_link_button() -> None:
     """A sidebar button that copies the link of the current view to the clipboard."""
-    st.sidebar.html(_HTML % {"id": BUTTON_ID}, unsafe_allow_javascript=True)
+    label = f"{ICON} Copy link"
+    st.sidebar.html(_HTML % {"id": BUTTON_ID, "icon": ICON, "icon_js": json.dumps(label)}, unsafe_allow_javascript=True)
