@@ -24,7 +24,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "app_operations.csv"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 LONG_NAME = "Operation Pangea XVI - Illicit Online Pharmacies"
 EXTRA = ("operation,date,country,crime_area,arrests,seizures\n"
-         f"{LONG_NAME},2018-11-20,United Kingdom,Illicit goods and counterfeiting,1234567,8\n"
+         f"{LONG_NAME},2018-11-20,United Kingdom,Illicit goods and counterfeiting,123456,8\n"
          f"{LONG_NAME},2018-11-21,Germany,Illicit goods and counterfeiting,3,1\n")
 WEBGL_ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]  # deck.gl without a GPU
 PAGES = {"overview": "", "map": "map", "timeline": "timeline", "breakdown": "breakdown",
@@ -54,9 +54,11 @@ def _settle(page: object, title: str) -> None:
     from playwright.sync_api import expect
 
     expect(page.locator("h1", has_text=title).first).to_be_visible(timeout=60_000)  # type: ignore[attr-defined]
+    page.wait_for_timeout(1000)  # type: ignore[attr-defined]
     page.wait_for_function(  # type: ignore[attr-defined]
-        "() => !document.querySelector('[data-testid^=stStatusWidgetRunning]')", timeout=60_000)
-    page.wait_for_timeout(2000)  # type: ignore[attr-defined]
+        "() => !document.querySelector('[data-testid^=stStatusWidgetRunning]')"
+        " && !document.querySelector('[data-testid^=stSkeleton]')", timeout=60_000)
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
     assert page.locator('[data-testid="stException"]').count() == 0  # type: ignore[attr-defined]
 
 
@@ -87,8 +89,9 @@ def _text_width(page: object, texts: list[str]) -> float:
                       return Math.max(...texts.map(t => c.measureText(t).width)); }""", texts))
 
 
-def _check_names_and_first_figure(page: object, grid: object, names: list[str], figure: str) -> None:
-    """The first column holds every name in full, the second is ``figure`` and ends in view."""
+def _check_names_and_first_figure(page: object, grid: object, names: list[str], figure: str, widest: str) -> None:
+    """The first column holds every name in full, the second is ``figure``, holds its
+    ``widest`` value in full and ends in view."""
     grid.locator('th[role="columnheader"]').nth(1).wait_for(state="attached", timeout=30_000)  # type: ignore[attr-defined]
     headers = grid.locator('th[role="columnheader"]').all_inner_texts()  # type: ignore[attr-defined]
     assert headers[1] == figure, headers
@@ -99,6 +102,8 @@ def _check_names_and_first_figure(page: object, grid: object, names: list[str], 
     needed = _text_width(page, names) + 16  # 8 px cell padding on each side
     assert name_width >= needed, f"names need {needed:.0f} px, the column is {name_width} px"
     assert figure_end <= box["width"], f"{figure} ends at {figure_end} px of {box['width']} px"
+    needed = _text_width(page, [widest]) + 16
+    assert figure_end - name_width >= needed, f"{widest} needs {needed:.0f} px of {figure_end - name_width} px"
 
 
 def test_tables_show_full_names_and_the_first_figure_at_1440(server: str, chromium: Path) -> None:
@@ -116,18 +121,18 @@ def test_tables_show_full_names_and_the_first_figure_at_1440(server: str, chromi
             grids = page.locator('[data-testid="stDataFrame"]')
             operations = ["Operation Andes", "Operation Pangea", "Operation Neptune", "Operation Trigger",
                           "Operation Lionfish", "Operation Thunderbird", "Operation Sea Shield", LONG_NAME]
-            _check_names_and_first_figure(page, grids.nth(0), operations, "Arrests")
+            _check_names_and_first_figure(page, grids.nth(0), operations, "Arrests", "123,459")
 
             page.locator('[data-testid="stSelectbox"]', has_text="Operation").last.click()
             page.get_by_role("option", name=LONG_NAME).click()
             _settle(page, "Operations")
             page.get_by_text(f"{LONG_NAME}: records per country").wait_for(timeout=30_000)
-            _check_names_and_first_figure(page, grids.nth(1), ["United Kingdom", "Germany"], "Arrests")
+            _check_names_and_first_figure(page, grids.nth(1), ["United Kingdom", "Germany"], "Arrests", "123,456")
 
             page.goto(f"{server}/?period=all-time")
             _settle(page, "Overview")
             latest = page.locator('[data-testid="stDataFrame"]').last
-            _check_names_and_first_figure(page, latest, operations, "Arrests")
+            _check_names_and_first_figure(page, latest, operations, "Arrests", "123,459")
         finally:
             browser.close()
 

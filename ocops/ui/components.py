@@ -85,25 +85,31 @@ def number_columns(frame: pd.DataFrame) -> dict[str, st.column_config.NumberColu
             for name in frame.columns if pd.api.types.is_numeric_dtype(frame[name])}
 
 
-def name_width(values: pd.Series, limit: int = 420) -> int:
-    """Pixels for a column that shows its longest value in full (14 px Source Sans is under
-    7.5 px a character on average, plus the cell padding), at most ``limit``. Set explicitly,
-    because the grid measures its columns once and keeps the widths when the rows change."""
-    longest = max((len(str(v)) for v in values), default=0)
-    return min(limit, max(80, round(7.5 * longest) + 24))
+def fit_width(column: pd.Series, limit: int = 420) -> int:
+    """Pixels for a column that shows its header and longest value in full (14 px Source Sans
+    is under 7.5 px a character on average, plus the cell padding), at most ``limit``. Set
+    explicitly, because the grid measures its columns once and keeps the widths when the rows
+    change (a drill-down showed "United Kin", a larger figure lost its first digits)."""
+    if pd.api.types.is_numeric_dtype(column):
+        texts = [f"{v:,.0f}" for v in column.dropna()]
+    else:
+        texts = [str(v) for v in column]
+    longest = max([len(str(column.name)) + 2, *(len(t) for t in texts)])
+    return min(limit, max(60, round(7.5 * longest) + 24))
 
 
 def table_columns(frame: pd.DataFrame, long_text: Sequence[str] = ()) -> dict[str, st.column_config.Column]:
-    """Column configs: the first column (the name) pinned, numbers with separators, the
-    ``long_text`` columns given a medium width so they cannot push the figures off-screen."""
+    """Column configs: every column as wide as its content (the first one, the name, pinned),
+    numbers with separators, the ``long_text`` columns at a medium width (cut, read in full
+    on double-click) so they cannot push the figures off-screen."""
     config: dict[str, st.column_config.Column] = dict(number_columns(frame))
-    if len(frame.columns):
-        first = str(frame.columns[0])
-        config[first] = config.get(first) or st.column_config.TextColumn(first, width=name_width(frame[first]))
-        config[first]["pinned"] = True
-    for name in long_text:
-        if name in frame.columns:
+    for index, name in enumerate(str(c) for c in frame.columns):
+        if name in long_text:
             config[name] = st.column_config.TextColumn(name, width="medium", help=LONG_TEXT_HELP)
+            continue
+        config[name] = config.get(name) or st.column_config.Column(name)
+        config[name]["width"] = fit_width(frame[name], 420 if index == 0 else 240)
+        config[name]["pinned"] = index == 0 or None
     return config
 
 
