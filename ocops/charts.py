@@ -92,10 +92,11 @@ def heatmap(table: pd.DataFrame, measure: str) -> go.Figure:
     cells = table.drop(index=TOTAL, columns=TOTAL, errors="ignore")
     values = cells.to_numpy(dtype=float)
     top = float(np.nanmax(values)) if values.size else 0.0
-    ticks = [0.0] + [10.0 ** k for k in range(int(math.log10(top)) + 1 if top >= 1 else 0)]
+    ticks = [10.0 ** k for k in range(int(math.log10(top)) + 1 if top >= 1 else 0)]
+    text = [[f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}" for v in row] for row in values]
     figure = go.Figure(go.Heatmap(z=np.log10(1 + values), x=list(cells.columns), y=list(cells.index),
-                                  customdata=values, colorscale="Blues", texttemplate="%{customdata:,}",
-                                  hoverongaps=False, hovertemplate="%{y} · %{x}: %{customdata:,}<extra></extra>",
+                                  text=text, colorscale="Blues", texttemplate="%{text}",
+                                  hoverongaps=False, hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
                                   colorbar=dict(tickvals=[math.log10(1 + t) for t in ticks],
                                                 ticktext=[f"{t:,.0f}" for t in ticks])))
     layout = {**LAYOUT, "height": max(300, 80 + 45 * len(cells.index))}

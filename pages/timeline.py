@@ -13,7 +13,7 @@ st.title("Timeline")
 components.caption(context)
 components.require_data(context)
 
-left, middle, right = st.columns(3)
+left, middle, right = st.columns([2, 3, 2])
 measure = left.selectbox("Measure", views.TIMELINE_MEASURES, format_func=views.MEASURE_LABELS.get,
                          key="timeline_measure")
 granularity = middle.segmented_control("Granularity", list(views.GRANULARITIES), default="month",

@@ -49,7 +49,7 @@ def test_heatmap_leaves_totals_out_of_the_colours() -> None:
     figure = charts.heatmap(table, "operations")
     heat = figure.data[0]
     assert list(heat.x) == ["Drug trafficking"] and list(heat.y) == ["Africa", "Europe"]
-    assert heat.customdata.tolist() == [[1], [2]]
+    assert [list(row) for row in heat.text] == [["1"], ["2"]]
     assert figure.layout.yaxis.autorange == "reversed"  # Africa on top, as in the table
 
 
@@ -58,7 +58,8 @@ def test_heatmap_colours_survive_one_large_cell() -> None:
     heat = charts.heatmap(table, "arrests").data[0]
     # log10(1 + v): 9 sits at a third of the scale instead of under 1% of it
     assert [row[0] for row in heat.z.tolist()] == pytest.approx([math.log10(2), 1.0, 3.0])
-    assert list(heat.colorbar.ticktext) == ["0", "1", "10", "100"]
+    assert list(heat.colorbar.ticktext) == ["1", "10", "100"]
+    assert [list(row) for row in heat.text] == [["1"], ["9"], ["999"]]
 
 
 def test_a_single_bar_does_not_fill_the_panel() -> None:

@@ -58,15 +58,16 @@ def delta_note(context: Context) -> str:
 
 
 def kpi_cards(kpis: Sequence[views.Kpi], compare: str = links.DEFAULT_COMPARISON) -> None:
-    """The metric cards (rows of four), thousands separators, delta against the period
+    """The metric cards (as many to a row as fit), thousands separators, delta against the period
     ``compare`` names; an unchanged figure ("±0") gets no arrow and no colour."""
-    columns = [column for start in range(0, len(kpis), 4) for column in st.columns(4)]
-    for column, kpi in zip(columns, kpis, strict=False):
+    row = st.container(horizontal=True, gap="small")  # cards wrap to the next line rather than cut figures
+    for kpi in kpis:
         unchanged = kpi.delta == 0
-        column.metric(kpi.label, views.format_number(kpi.value, kpi.measure),
+        row.metric(kpi.label, views.format_number(kpi.value, kpi.measure),
                       views.format_delta(kpi.delta, kpi.measure), border=True,
                       delta_color="off" if unchanged else "normal", delta_arrow="off" if unchanged else "auto",
-                      help=None if kpi.delta is None else f"Change against the {links.COMPARISONS[compare].lower()}")
+                      help=None if kpi.delta is None else f"Change against the {links.COMPARISONS[compare].lower()}",
+                      width=KPI_WIDTH)
 
 
 def quantity_cards(quantities: dict[str, float]) -> None:
@@ -76,6 +77,7 @@ def quantity_cards(quantities: dict[str, float]) -> None:
         column.metric(f"Seized ({units[measure]})", f"{views.format_number(value)} {units[measure]}")
 
 
+KPI_WIDTH = 236  # px: "17,790,000" in the card's type, with its border and padding
 LONG_TEXT_HELP = "Long lists are cut at the column edge: double-click a cell (or widen the column) to read it in full."
 
 
