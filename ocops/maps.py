@@ -391,10 +391,15 @@ def fit_view(iso3s: Sequence[str], countries: CountryIndex, width: int = 560, he
     lon_span = max(east - west, 8.0) * 1.2  # a margin, and small countries not blown up
     y_south, y_north = _mercator(south), _mercator(north)
     y_span = max(y_north - y_south, 0.15) * 1.2
-    zoom = min(math.log2(width / 512 * 360 / lon_span), math.log2(height / 512 * 2 * math.pi / y_span))
-    latitude = math.degrees(2 * math.atan(math.exp((y_south + y_north) / 2)) - math.pi / 2)
+    zoom = min(math.log2(width / 512 * 360 / lon_span), math.log2(height / 512 * 2 * math.pi / y_span), 6.0)
+    # deck.gl normalises a Web Mercator view so the world fills the map's height: never below
+    # that zoom, and the centre no nearer the poles than half the visible height
+    zoom = round(max(zoom, math.log2(height / 512)), 2)
+    half = height / 2 / (512 * 2 ** zoom) * 2 * math.pi
+    centre = min(max((y_south + y_north) / 2, -math.pi + half), math.pi - half)
+    latitude = math.degrees(2 * math.atan(math.exp(centre)) - math.pi / 2)
     return pdk.ViewState(latitude=round(latitude, 3), longitude=round((west + east) / 2, 3),
-                         zoom=round(max(min(zoom, 6.0), -0.5), 2), min_zoom=-0.5, max_zoom=8)
+                         zoom=zoom, min_zoom=-1, max_zoom=8)
 
 
 class OfflineDeck(pdk.Deck):

@@ -87,3 +87,12 @@ def test_map_view_fits_a_filtered_country_and_draws_the_chosen_number_of_links(m
     view = _spec(map_page)["initialViewState"]
     # mainland France: about 5W-8E, 42N-51N
     assert -1 < view["longitude"] < 5 and 44 < view["latitude"] < 49 and view["zoom"] > 3
+
+
+def test_a_country_without_records_keeps_the_map_to_click_it_off_again(map_page: AppTest) -> None:
+    map_page.sidebar.multiselect(key=COUNTRY).set_value(["AUS"])  # the sample has no Australian records
+    map_page.run()
+    assert not map_page.exception
+    assert any("No records match" in i.value for i in map_page.info)
+    features = {f["properties"]["iso3"]: f["properties"] for f in _spec(map_page)["layers"][0]["data"]["features"]}
+    assert features["AUS"]["width"] == 3 and features["AUS"]["tip"].endswith("no records in the filter")

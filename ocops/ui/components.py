@@ -17,8 +17,9 @@ COUNTRY_COLUMNS = {"name": "Country", "arrests": "Arrests", "seizures": "Seizure
                    "seized_value_usd": "Seized value (USD)", "region": "Region"}
 
 
-def require_data(context: Context) -> None:
-    """Stop the page with a helpful message when the store is empty or nothing matches the filter."""
+def require_data(context: Context, keep_going: bool = False) -> None:
+    """Stop the page with a helpful message when the store is empty or nothing matches the
+    filter (with ``keep_going`` the page goes on after the message: the map stays clickable)."""
     if context.frame.empty:
         st.info("The store holds no records yet. Upload a CSV or Excel file of operation results to start.",
                 icon=":material/inbox:")
@@ -30,7 +31,8 @@ def require_data(context: Context) -> None:
     if context.selected().empty:
         st.info(f"No records match these filters ({filter_line(context)}).", icon=":material/filter_alt_off:")
         st.button("Reset filters", key="reset_empty", on_click=reset_filters, icon=":material/restart_alt:")
-        st.stop()
+        if not keep_going:
+            st.stop()
 
 
 def filter_line(context: Context) -> str:
