@@ -162,3 +162,40 @@ def test_screenshots_of_every_page(server: str, chromium: Path) -> None:
         finally:
             browser.close()
     assert len(saved) == 24 and all(p.stat().st_size > 10_000 for p in saved)
+
+
+def test_copy_link_and_typed_dates(server: str, chromium: Path) -> None:
+    """"Copy link" puts the address of the current view on the clipboard; dates typed into the
+    custom range apply once the field is left."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as play:
+        browser = play.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1440, "height": 1000})
+            context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+            page = context.new_page()
+            page.goto(f"{server}/breakdown?region=Europe&period=2018-Q4&compare=last-year")
+            _settle(page, "Breakdown")
+            button = page.frame_locator('[data-testid="stSidebar"] iframe').first.locator("#ocops-copy-link")
+            button.click()
+            page.wait_for_timeout(500)
+            assert button.inner_text() == "Link copied"
+            copied = page.evaluate("() => navigator.clipboard.readText()")
+            assert copied == f"{server}/breakdown?region=Europe&period=2018-Q4&compare=last-year"
+
+            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]', has_text="Period").click()
+            page.get_by_role("option", name="Custom range").click()
+            _settle(page, "Breakdown")
+            years = page.locator('[data-testid="stSidebar"] [data-testid="stDateInput"] [data-type="year"]')
+            years.nth(0).click()
+            page.keyboard.type("20180101")  # year, month, day: each segment moves on to the next
+            years.nth(1).click()
+            page.keyboard.type("20180630")
+            # Streamlit's date field commits typed dates when the focus leaves it (not on Enter),
+            # as the field's help says
+            page.locator("h1").first.click()
+            page.wait_for_function("() => window.location.search.includes('until=2018-06-30')", timeout=15_000)
+            assert "since=2018-01-01" in page.url
+        finally:
+            browser.close()

@@ -87,7 +87,9 @@ def _render_widgets(context: Context) -> None:
                       format_func=lambda p: links.PERIODS.get(p) or links.calendar_label(p) or p)
     if state[PERIOD] == links.CUSTOM:
         sidebar.date_input("From – to", key=RANGE, min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD",
-                           help="Pick two days in the calendar, or type them (YYYY-MM-DD – YYYY-MM-DD) and press Enter.")
+                           help="Pick two days in the calendar, or type them (year, month, day) and click outside "
+                                "the field: typed dates apply when you leave it. For a calendar year or quarter, "
+                                "choose it in Period.")
 
 
 def _filter_from_widgets(context: Context) -> tuple[Filter, str]:
