@@ -125,7 +125,7 @@ def test_shares_largest_first_and_no_previous_for_all_time(frame: pd.DataFrame, 
 
 def test_crosstab_puts_the_total_column_first(frame: pd.DataFrame, countries: CountryIndex) -> None:
     table = views.crosstab(frame, Y2018, countries, "arrests")
-    assert list(table.columns)[0] == "Total" and list(table.index)[-1] == "Total"
+    assert table.columns[0] == "Total" and table.index[-1] == "Total"
 
 
 def test_operations_table_and_drill_down(loaded: Engine, frame: pd.DataFrame, countries: CountryIndex) -> None:

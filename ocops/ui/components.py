@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
@@ -83,7 +84,7 @@ KPI_WIDTH = 236  # px: "17,790,000" in the card's type, with its border and padd
 LONG_TEXT_HELP = "Long lists are cut at the column edge: double-click a cell (or widen the column) to read it in full."
 
 
-def number_columns(frame: pd.DataFrame) -> dict[str, st.column_config.NumberColumn]:
+def number_columns(frame: pd.DataFrame) -> dict[str, Any]:
     """Column configs that show the numeric columns of ``frame`` with thousands separators."""
     return {str(name): st.column_config.NumberColumn(str(name), format="localized")
             for name in frame.columns if pd.api.types.is_numeric_dtype(frame[name])}
@@ -102,11 +103,11 @@ def fit_width(column: pd.Series, limit: int = 420) -> int:
     return min(limit, max(60, round(7.5 * longest) + 24))
 
 
-def table_columns(frame: pd.DataFrame, long_text: Sequence[str] = ()) -> dict[str, st.column_config.Column]:
+def table_columns(frame: pd.DataFrame, long_text: Sequence[str] = ()) -> dict[str, Any]:
     """Column configs: every column as wide as its content (the first one, the name, pinned),
     numbers with separators, the ``long_text`` columns at a medium width (cut, read in full
     on double-click) so they cannot push the figures off-screen."""
-    config: dict[str, st.column_config.Column] = dict(number_columns(frame))
+    config: dict[str, Any] = dict(number_columns(frame))
     for index, name in enumerate(str(c) for c in frame.columns):
         if name in long_text:
             config[name] = st.column_config.TextColumn(name, width="medium", help=LONG_TEXT_HELP)
@@ -117,7 +118,7 @@ def table_columns(frame: pd.DataFrame, long_text: Sequence[str] = ()) -> dict[st
     return config
 
 
-def table(frame: pd.DataFrame, labels: dict[str, str], height: int | str = "auto",
+def table(frame: pd.DataFrame, labels: dict[str, str], height: int | Literal["auto"] = "auto",
           long_text: Sequence[str] = ()) -> None:
     """A read-only table with friendly column names in the order of ``labels``, the first one
     pinned, separators, "–" for missing values; ``long_text`` are keys of ``labels``."""

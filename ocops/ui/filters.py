@@ -152,5 +152,5 @@ def _compare_widget(flt: Filter) -> str:
     the period has both dates; all time compares with nothing."""
     if flt.since is None or flt.until is None:
         return str(st.session_state.get(COMPARE) or links.DEFAULT_COMPARISON)
-    return str(st.sidebar.selectbox("Compare with", list(links.COMPARISONS), key=COMPARE,
-                                    format_func=links.COMPARISONS.get))
+    return str(st.sidebar.selectbox("Compare with", [*links.COMPARISONS], key=COMPARE,
+                                    format_func=lambda key: links.COMPARISONS[key]))
