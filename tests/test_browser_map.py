@@ -100,6 +100,24 @@ def test_map_page_requests_only_the_app(chromium: Path, app_url: str) -> None:
     assert foreign == [], f"requests to other hosts: {foreign}"
 
 
+def _click_after_rerun(page, box: dict, view: tuple[float, float, float], lon_lat: tuple[float, float],  # noqa: ANN001
+                       tooltip: str, query: str) -> None:
+    """Hover ``lon_lat`` until the tooltip shows ``tooltip``, click, wait for ``query`` in the URL.
+
+    The rerun after a click replaces the chart (its key rotates per click): a click on the old
+    chart while the script runs is lost, so first wait for the run to end and the chart to draw."""
+    page.wait_for_timeout(1000)
+    page.wait_for_function("() => !document.querySelector('[data-testid^=stStatusWidgetRunning]')", timeout=30_000)
+    page.wait_for_timeout(1500)
+    canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
+    x, y = _screen_point(*lon_lat, canvas.bounding_box() or box, view)
+    page.mouse.move(x, y)
+    page.wait_for_function("text => (document.querySelector('.deck-tooltip')?.innerText || '').includes(text)",
+                           arg=tooltip, timeout=15_000)
+    page.mouse.click(x, y)
+    page.wait_for_function("q => window.location.search.includes(q)", arg=query, timeout=15_000)
+
+
 def test_click_on_a_country_sets_the_country_filter(chromium: Path, app_url: str, tmp_path: Path) -> None:
     # Needs the boundary outlines out of picking (maps.UNPICKABLE_OUTLINES): otherwise the
     # pointerdown pick takes > 250 ms here and deck.gl drops the click as a long press.
@@ -117,32 +135,10 @@ def test_click_on_a_country_sets_the_country_filter(chromium: Path, app_url: str
         page.mouse.click(x, y)
         page.wait_for_function("() => window.location.search.includes('country=')", timeout=15_000)
         first = page.url
-        # The rerun replaces the chart (its key rotates per click): a click on the old chart
-        # while the script runs is lost, so wait for the run to end and the new chart to draw.
-        page.wait_for_timeout(1000)
-        page.wait_for_function("() => !document.querySelector('[data-testid^=stStatusWidgetRunning]')",
-                               timeout=30_000)
-        page.wait_for_timeout(1500)
-        canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
         # the view did not move to Brazil: Poland is where it was
-        x, y = _screen_point(20.0, 52.0, canvas.bounding_box() or box, view)  # Poland: a second country
-        page.mouse.move(x, y)
-        page.wait_for_function("() => (document.querySelector('.deck-tooltip')?.innerText || '')"
-                               ".includes('Poland')", timeout=15_000)
-        page.mouse.click(x, y)
-        page.wait_for_function("() => window.location.search.includes('country=POL')", timeout=15_000)
+        _click_after_rerun(page, box, view, (20.0, 52.0), "Poland", "country=POL")  # a second country
         second = page.url
-        page.wait_for_timeout(1000)
-        page.wait_for_function("() => !document.querySelector('[data-testid^=stStatusWidgetRunning]')",
-                               timeout=30_000)
-        page.wait_for_timeout(1500)
-        canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
-        x, y = _screen_point(134.0, -25.0, canvas.bounding_box() or box, view)  # Australia: no records
-        page.mouse.move(x, y)
-        page.wait_for_function("() => (document.querySelector('.deck-tooltip')?.innerText || '')"
-                               ".includes('no records in the filter')", timeout=15_000)
-        page.mouse.click(x, y)
-        page.wait_for_function("() => window.location.search.includes('country=AUS')", timeout=15_000)
+        _click_after_rerun(page, box, view, (134.0, -25.0), "no records in the filter", "country=AUS")  # Australia
         third = page.url
         browser.close()
     assert parse_qs(urlparse(first).query)["country"] == ["BRA"]
