@@ -103,9 +103,9 @@ class WorldMap:
 def _fmt(value: float) -> str:
     if abs(value) >= 1e6:
         return f"{value / 1e6:.3g}M"
-    if abs(value) >= 1e4:
-        return f"{value / 1e3:.3g}k"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    if abs(value) >= 1e4 or float(value).is_integer():  # whole numbers: "25,001", never "25k" after "12 – 25k"
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
 
 
 def _check_measure(measure: str) -> None:

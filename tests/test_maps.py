@@ -153,6 +153,8 @@ def test_legend_bins() -> None:
     skewed = maps.legend_bins([1, 1, 1, 1, 7])  # quantiles 1, 1, 1, 3 (2.2 up), 7
     assert [b.label for b in skewed] == ["1", "2 – 3", "4 – 7"]
     assert maps.colour_of(2, skewed) == maps.colour_of(3, skewed) != maps.colour_of(1, skewed)
+    large = maps.legend_bins([10, 11, 12, 24_999, 130_000])  # quantiles 10.8, 11.6, 10 006.8, 46 000, 130 000
+    assert [b.label for b in large] == ["10 – 11", "12", "13 – 11,000", "11,001 – 46,000", "46,001 – 130,000"]
 
 
 def test_view_fits_the_filtered_countries(loaded: Engine, countries: CountryIndex) -> None:
