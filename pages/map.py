@@ -16,7 +16,7 @@ st.title("Map")
 components.caption(context)
 components.require_data(context, keep_going=True)  # a country without records can be clicked off again
 
-measure_col, style_col, links_col, operation_col, top_col = st.columns([2, 2, 1, 3, 2])
+measure_col, style_col, links_col, operation_col, top_col = st.columns([2, 2, 1.5, 2.5, 2])
 measure = measure_col.selectbox("Measure", list(maps.MAP_MEASURES), format_func=maps.MAP_MEASURES.get,
                                 key="map_measure")
 style = style_col.selectbox("Records", list(STYLES), format_func=STYLES.get, key="map_points")

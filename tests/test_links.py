@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ocops.geo import CountryIndex
 from ocops import links
+from ocops.geo import CountryIndex
 from ocops.links import describe_filter, filter_from_params, params_from_filter, period_range
 from ocops.queries import Filter
 from ocops.taxonomy import Taxonomy
