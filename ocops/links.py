@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from ocops.geo import CountryIndex
 from ocops.queries import Filter
@@ -27,12 +28,13 @@ PERIODS: dict[str, str] = {
     "last-quarter": "Last quarter",
     "last-12-months": "Last 12 months",
     "year-to-date": "Year to date",
+    "previous-year": "Previous year",
     "all-time": "All time",
     "custom": "Custom range",
 }
 DEFAULT_PERIOD = "last-12-months"
 CUSTOM = "custom"
-KEYS = ("region", "country", "crime_area", "operation", "seized_item", "period", "since", "until")
+KEYS = ("region", "country", "crime_area", "operation", "seized_item", "period", "since", "until", "compare")
 
 
 def _months_back(day: dt.date, months: int) -> dt.date:
@@ -58,6 +60,8 @@ def period_range(period: str, anchor: dt.date) -> tuple[dt.date | None, dt.date 
         return _months_back(anchor, 12) + dt.timedelta(days=1), anchor
     if period == "year-to-date":
         return dt.date(anchor.year, 1, 1), anchor
+    if period == "previous-year":
+        return dt.date(anchor.year - 1, 1, 1), dt.date(anchor.year - 1, 12, 31)
     if period == "all-time":
         return None, None
     raise ValueError(f"'{period}' is not a rolling period")
@@ -156,10 +160,13 @@ def filter_from_params(
     elif period_text in PERIODS and period_text != CUSTOM:
         period = period_text
         since, until = period_range(period, anchor)
+    elif calendar_range(period_text) is not None:
+        period = period_text.upper()
+        since, until = calendar_range(period)  # type: ignore[misc]
     else:
         if period_text:
             notices.append(f"Ignored unknown period {period_text!r} in the link: use one of "
-                           f"{', '.join(p for p in PERIODS if p != CUSTOM)}.")
+                           f"{', '.join(p for p in PERIODS if p != CUSTOM)}, a year (2018) or a quarter (2018-Q3).")
         period = DEFAULT_PERIOD
         since, until = period_range(period, anchor)
     flt = Filter(regions=tuple(dict.fromkeys(regions)), countries=tuple(dict.fromkeys(isos)),
@@ -220,6 +227,89 @@ def describe_period(flt: Filter, period: str) -> str:
         return "all time"
     since = format_day(flt.since) if flt.since else "the start"
     until = format_day(flt.until) if flt.until else "the latest record"
-    label = PERIODS.get(period, "")
+    label = PERIODS.get(period) or calendar_label(period) or ""
     dates = f"{since} – {until}"
     return dates if period == CUSTOM or not label else f"{label.lower()} ({dates})"
+
+
+# Calendar periods: a year ("2018") or a quarter ("2018-Q3"), frozen like explicit dates.
+COMPARISONS: dict[str, str] = {"previous": "Previous period", "last-year": "Same period last year"}
+DEFAULT_COMPARISON = "previous"
+
+
+def calendar_range(key: str) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of a calendar period key ("2018", "2018-Q3"); None for anything else."""
+    text = key.strip().upper()
+    year_text, _, quarter_text = text.partition("-Q")
+    if not (year_text.isdigit() and len(year_text) == 4 and 1900 <= int(year_text) <= 2100):
+        return None
+    year = int(year_text)
+    if not _:
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    if quarter_text not in ("1", "2", "3", "4"):
+        return None
+    first_month = 3 * int(quarter_text) - 2
+    last_day = _months_back(dt.date(year, first_month, 1), -3) - dt.timedelta(days=1)
+    return dt.date(year, first_month, 1), last_day
+
+
+def calendar_label(key: str) -> str | None:
+    """'2018' for a year, 'Q3 2018' for a quarter key, None for anything else."""
+    if calendar_range(key) is None:
+        return None
+    year, _, quarter = key.upper().partition("-Q")
+    return f"Q{quarter} {year}" if quarter else year
+
+
+def calendar_periods(months: Iterable[int]) -> list[str]:
+    """The years and quarters that hold records (``months`` as YYYYMM numbers), latest first:
+    each year followed by its quarters."""
+    keys: dict[int, set[int]] = {}
+    for month in months:
+        keys.setdefault(int(month) // 100, set()).add((int(month) % 100 - 1) // 3 + 1)
+    return [key for year in sorted(keys, reverse=True)
+            for key in (str(year), *(f"{year}-Q{q}" for q in sorted(keys[year], reverse=True)))]
+
+
+def same_period_last_year(flt: Filter) -> Filter | None:
+    """The same filter one year earlier (29 February becomes 28 February); None without both dates."""
+    if flt.since is None or flt.until is None:
+        return None
+
+    def back(day: dt.date) -> dt.date:
+        return _months_back(day, 12)
+
+    return replace(flt, since=back(flt.since), until=back(flt.until))
+
+
+def _previous_calendar(flt: Filter) -> Filter | None:
+    """The quarter (year) before, when ``flt`` covers exactly one calendar quarter (year)."""
+    if flt.since is None or flt.until is None or flt.since.day != 1:
+        return None
+    for months in (3, 12):
+        if (flt.since.month - 1) % months == 0 and \
+                _months_back(flt.since, -months) - dt.timedelta(days=1) == flt.until:
+            return replace(flt, since=_months_back(flt.since, months), until=flt.since - dt.timedelta(days=1))
+    return None
+
+
+def comparison_filter(flt: Filter, compare: str) -> Filter | None:
+    """The filter figures are compared with: the previous period (the quarter or year before
+    for a calendar quarter or year, else the period of equal length just before), or the
+    same period last year (``compare`` = "last-year"); None when the period is open (all time)."""
+    if compare == "last-year":
+        return same_period_last_year(flt)
+    return _previous_calendar(flt) or flt.previous_period()
+
+
+def compare_from_params(params: Mapping[str, Sequence[str] | str]) -> tuple[str, list[str]]:
+    """The comparison a link names (``compare=last-year``), with a notice for an unknown one."""
+    text = (_values(params, "compare") or [DEFAULT_COMPARISON])[0]
+    if text in COMPARISONS:
+        return text, []
+    return DEFAULT_COMPARISON, [f"Ignored unknown comparison {text!r} in the link: use compare=last-year."]
+
+
+def compare_params(compare: str) -> dict[str, list[str]]:
+    """The query parameter of a comparison (none for the default)."""
+    return {} if compare == DEFAULT_COMPARISON else {"compare": [compare]}

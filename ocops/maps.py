@@ -20,7 +20,8 @@ import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,8 @@ POINT_LAYER, HEX_LAYER, HEAT_LAYER, ARC_LAYER = "records", "hexagons", "heat", "
 PALETTE: tuple[tuple[int, int, int], ...] = (  # ColorBrewer YlOrRd, 5 classes
     (255, 255, 178), (254, 204, 92), (253, 141, 60), (240, 59, 32), (189, 0, 38))
 NO_DATA = (225, 225, 225)
+BUBBLE_FILL, BUBBLE_LINE = (30, 60, 160, 50), (20, 40, 120, 230)  # see-through: the country colour shows
+MAX_LINKS = 25  # arcs drawn by default: the strongest country pairs
 OCEAN_VIEW = pdk.ViewState(latitude=20, longitude=10, zoom=0.8, min_zoom=0, max_zoom=8)
 TOOLTIP = {"text": "{tip}"}
 GRID_STEPS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
@@ -82,6 +85,8 @@ class MapOptions:
     links: bool = False
     operation: str | None = None  # links of one operation; None: all in the filter
     selected: tuple[str, ...] = ()
+    max_links: int = MAX_LINKS  # draw only the strongest country pairs
+    clicked: tuple[str, ...] = ()  # countries added to the filter by clicks on the map: the view ignores them
 
 
 @dataclass(frozen=True)
@@ -93,14 +98,15 @@ class WorldMap:
     placement: Placement | None = None
     links: int = 0
     notes: list[str] = field(default_factory=list)
+    link_pairs: int = 0  # country pairs linked in the filter; ``links`` of them are drawn
 
 
 def _fmt(value: float) -> str:
     if abs(value) >= 1e6:
         return f"{value / 1e6:.3g}M"
-    if abs(value) >= 1e4:
-        return f"{value / 1e3:.3g}k"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    if abs(value) >= 1e4 or float(value).is_integer():  # whole numbers: "25,001", never "25k" after "12 – 25k"
+        return f"{value:,.0f}"
+    return f"{value:,.1f}"
 
 
 def _check_measure(measure: str) -> None:
@@ -127,8 +133,10 @@ def _nice(value: float) -> float:
 
 def legend_bins(values: Sequence[float], classes: int = 5) -> list[LegendBin]:
     """Colour classes for the positive ``values``: quantile breaks rounded up to 2 significant
-    digits (to whole numbers for counts), at most ``classes`` (fewer when values repeat);
-    empty when nothing is positive."""
+    digits, at most ``classes`` (fewer when values repeat); empty when nothing is positive.
+
+    Counts get whole-number classes that never overlap: "1", "2 – 3", "4 – 10" (each class
+    starts one above the previous upper bound; a class of one value is labelled by it alone)."""
     positive = np.sort(np.asarray([v for v in values if v and v > 0], dtype=float))
     if positive.size == 0:
         return []
@@ -136,11 +144,14 @@ def legend_bins(values: Sequence[float], classes: int = 5) -> list[LegendBin]:
     breaks = (float(np.quantile(positive, q)) for q in np.linspace(0, 1, classes + 1)[1:])
     uppers = sorted({_nice(math.ceil(b) if whole else b) for b in breaks})
     uppers[-1] = max(uppers[-1], float(positive[-1]))
+    if whole:
+        uppers = [u for u in uppers if u >= positive[0]]
     palette = PALETTE[-len(uppers):] if len(uppers) > 1 else PALETTE[2:3]
     bins, lower = [], float(positive[0])
     for upper, color in zip(uppers, palette, strict=True):
-        bins.append(LegendBin(lower, upper, color, f"{_fmt(lower)} – {_fmt(upper)}"))
-        lower = upper
+        label = _fmt(lower) if whole and lower == upper else f"{_fmt(lower)} – {_fmt(upper)}"
+        bins.append(LegendBin(lower, upper, color, label))
+        lower = upper + 1 if whole else upper
     return bins
 
 
@@ -281,14 +292,36 @@ def point_layer(points: pd.DataFrame, measure: str, style: str = "points") -> pd
         raise ValueError(f"unknown point style {style!r}; use points, hexagons or heat")
     top = max((r["w"] for r in rows), default=0.0) or 1.0
     for r in rows:
-        r["r"] = round(3 + 17 * math.sqrt(max(r["w"], 0.0) / top), 1)
+        r["r"] = bubble_radius(r["w"], top)
     return pdk.Layer("ScatterplotLayer", id=POINT_LAYER, data=rows, get_position=["lon", "lat"],
-                     get_radius="r", radius_units="'pixels'", get_fill_color=[30, 90, 200, 150],
-                     get_line_color=[255, 255, 255], stroked=True, line_width_min_pixels=1, pickable=True)
+                     get_radius="r", radius_units="'pixels'", get_fill_color=list(BUBBLE_FILL),
+                     get_line_color=list(BUBBLE_LINE), stroked=True, line_width_min_pixels=1.5, pickable=True)
+
+
+def bubble_radius(value: float, top: float) -> float:
+    """The pixel radius of a record bubble: 3 px plus up to 17 px, area growing with ``value``."""
+    return round(3 + 17 * math.sqrt(max(value, 0.0) / (top or 1.0)), 1)
+
+
+def size_legend_html(points: pd.DataFrame, measure: str) -> str:
+    """An inline legend of bubble sizes (largest value, and two round values below it)."""
+    top = float(points[measure].max()) if len(points) else 0.0
+    if top <= 0:
+        return ""
+    values = sorted({top, *(_nice(top / k) for k in (4, 25) if _nice(top / k) < top)}, reverse=True)
+    fill = "rgba({},{},{},{:.2f})".format(*BUBBLE_FILL[:3], BUBBLE_FILL[3] / 255)
+    line = "rgb({},{},{})".format(*BUBBLE_LINE[:3])
+    parts = []
+    for value in values:
+        r = bubble_radius(value, top)
+        parts.append(f'<svg width="{2 * r + 4}" height="{2 * r + 4}" style="vertical-align:middle;margin:0 4px 0 10px">'
+                     f'<circle cx="{r + 2}" cy="{r + 2}" r="{r}" fill="{fill}" stroke="{line}" stroke-width="1.5"/>'
+                     f'</svg>{_fmt(value)}')
+    return f"<small><b>Bubbles: {MAP_MEASURES[measure].lower()} per place</b>{''.join(parts)}</small>"
 
 
 def operation_links(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure: str,
-                    operation: str | None = None, max_links: int = 300) -> pd.DataFrame:
+                    operation: str | None = None, max_links: int | None = 300) -> pd.DataFrame:
     """Pairs of countries that took part in the same operation (``operation``, or every
     operation in ``flt``): operations shared and the ``measure`` both reported in them
     (sum over shared operations of the pair's two country totals), largest first."""
@@ -308,7 +341,7 @@ def operation_links(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, m
     table = pd.DataFrame([(a, b, n, v) for (a, b), (n, v) in pairs.items()], columns=columns)
     table = table.sort_values(["shared", "operations", "source", "target"],
                               ascending=[False, False, True, True], kind="stable")
-    return table.head(max_links).reset_index(drop=True)
+    return (table if max_links is None else table.head(max_links)).reset_index(drop=True)
 
 
 def arc_layer(links: pd.DataFrame, countries: CountryIndex, measure: str) -> pdk.Layer:
@@ -325,7 +358,51 @@ def arc_layer(links: pd.DataFrame, countries: CountryIndex, measure: str) -> pdk
     return pdk.Layer("ArcLayer", id=ARC_LAYER, data=rows, get_source_position="from",
                      get_target_position="to", get_width="width", width_units="'pixels'",
                      get_source_color=[0, 128, 128, 200], get_target_color=[128, 0, 128, 200],
-                     great_circle=True, pickable=True)
+                     get_height=0.3, pickable=True)  # seen from above: a line between the two points
+
+
+@lru_cache(maxsize=1)
+def _country_boxes() -> dict[str, tuple[float, float, float, float]]:
+    """ISO3 -> (west, south, east, north) of the country's largest polygon (its mainland:
+    France without French Guiana, the United States without Alaska)."""
+    boxes = {}
+    for feature in load_boundaries()["features"]:
+        geometry = feature["geometry"]
+        polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        ring = np.asarray(max((p[0] for p in polygons), key=len), dtype=float)
+        boxes[feature["properties"]["iso3"]] = (float(ring[:, 0].min()), float(ring[:, 1].min()),
+                                                float(ring[:, 0].max()), float(ring[:, 1].max()))
+    return boxes
+
+
+def _mercator(lat: float) -> float:
+    return math.log(math.tan(math.pi / 4 + math.radians(max(min(lat, 85.0), -85.0)) / 2))
+
+
+def fit_view(iso3s: Sequence[str], countries: CountryIndex, width: int = 560, height: int = 560) -> pdk.ViewState:
+    """The view that shows every country in ``iso3s`` (mainland box, or its point for a small
+    country) in a ``width`` x ``height`` px map, with a margin; the whole world, fitted to
+    the width so nothing is cut at the sides, when ``iso3s`` is empty or spans most of it."""
+    boxes = _country_boxes()
+    west, south, east, north = 180.0, 90.0, -180.0, -90.0
+    for iso3 in iso3s:
+        country = countries.get(iso3)
+        box = boxes.get(iso3) or (country.lon - 1, country.lat - 1, country.lon + 1, country.lat + 1)
+        west, south, east, north = min(west, box[0]), min(south, box[1]), max(east, box[2]), max(north, box[3])
+    if not iso3s or east - west > 200:
+        west, south, east, north = -170.0, -50.0, 180.0, 75.0
+    lon_span = max(east - west, 8.0) * 1.2  # a margin, and small countries not blown up
+    y_south, y_north = _mercator(south), _mercator(north)
+    y_span = max(y_north - y_south, 0.15) * 1.2
+    zoom = min(math.log2(width / 512 * 360 / lon_span), math.log2(height / 512 * 2 * math.pi / y_span), 6.0)
+    # deck.gl normalises a Web Mercator view so the world fills the map's height: never below
+    # that zoom, and the centre no nearer the poles than half the visible height
+    zoom = round(max(zoom, math.log2(height / 512)), 2)
+    half = height / 2 / (512 * 2 ** zoom) * 2 * math.pi
+    centre = min(max((y_south + y_north) / 2, -math.pi + half), math.pi - half)
+    latitude = math.degrees(2 * math.atan(math.exp(centre)) - math.pi / 2)
+    return pdk.ViewState(latitude=round(latitude, 3), longitude=round((west + east) / 2, 3),
+                         zoom=zoom, min_zoom=-1, max_zoom=8)
 
 
 class OfflineDeck(pdk.Deck):
@@ -342,29 +419,47 @@ def make_deck(layers: Sequence[pdk.Layer], view: pdk.ViewState = OCEAN_VIEW) -> 
     return OfflineDeck(layers=list(layers), initial_view_state=view, map_provider=None, tooltip=TOOLTIP)
 
 
+def view_countries(frame: pd.DataFrame, flt: Filter, countries: CountryIndex,
+                   clicked: Sequence[str] = ()) -> list[str]:
+    """The countries the view fits: those of the country filter, else those with records in
+    ``flt``; countries added by clicks on the map (``clicked``) are left out, so a click
+    filters without moving the map."""
+    kept = tuple(c for c in flt.countries if c not in set(clicked))
+    if kept:
+        return list(kept)
+    return list(country_table(frame, replace(flt, countries=()), countries)["iso3"]) if clicked else \
+        list(country_table(frame, flt, countries)["iso3"])
+
+
 def choropleth(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure: str = "arrests",
-               selected: Sequence[str] = ()) -> WorldMap:
-    """The compact country map (overview): boundaries coloured by ``measure`` plus legend."""
+               selected: Sequence[str] = (), viewport: tuple[int, int] = (380, 320),
+               clicked: Sequence[str] = ()) -> WorldMap:
+    """The compact country map (overview): boundaries coloured by ``measure`` plus legend, the
+    view fitted (``view_countries``) for a map of ``viewport`` (width, height) px."""
     table = country_table(frame, flt, countries)
     bins = legend_bins(table[measure].tolist()) if len(table) else []
-    return WorldMap(make_deck(country_layers(table, measure, bins, countries, selected)), bins)
+    view = fit_view(view_countries(frame, flt, countries, clicked), countries, *viewport)
+    return WorldMap(make_deck(country_layers(table, measure, bins, countries, selected), view), bins)
 
 
 def world_map(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, options: MapOptions,
-              raw_points: pd.DataFrame | None = None, gazetteer: Gazetteer | None = None) -> WorldMap:
+              raw_points: pd.DataFrame | None = None, gazetteer: Gazetteer | None = None,
+              viewport: tuple[int, int] = (560, 560)) -> WorldMap:
     """The full map page deck: choropleth, optional points (from ``queries.points`` rows,
-    placed with ``gazetteer``) and operation links, per ``options``."""
-    base = choropleth(frame, flt, countries, options.measure, options.selected)
+    placed with ``gazetteer``) and the ``options.max_links`` strongest operation links."""
+    base = choropleth(frame, flt, countries, options.measure, options.selected, viewport, options.clicked)
     layers = list(base.deck.layers)
-    placement, n_links = None, 0
+    placement, n_links, n_pairs = None, 0, 0
     if options.point_style and raw_points is not None and gazetteer is not None:
         placement = place_points(raw_points, countries, gazetteer)
         layers.append(point_layer(placement.frame, options.measure, options.point_style))
     if options.links:
-        links = operation_links(frame, flt, countries, options.measure, options.operation)
+        links = operation_links(frame, flt, countries, options.measure, options.operation, max_links=None)
+        n_pairs, links = len(links), links.head(options.max_links)
         n_links = len(links)
         layers.append(arc_layer(links, countries, options.measure))
-    return WorldMap(make_deck(layers), base.legend, placement, n_links)
+    return WorldMap(make_deck(layers, base.deck.initial_view_state), base.legend, placement, n_links,
+                    link_pairs=n_pairs)
 
 
 def legend_html(bins: Sequence[LegendBin], measure: str) -> str:

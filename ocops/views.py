@@ -8,6 +8,7 @@ so each page shows the same numbers as the CLI ``summary``.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.engine import Engine
 from ocops import queries
 from ocops.geo import CountryIndex
 from ocops.importer import SAMPLE_BATCH, list_batches
+from ocops.links import comparison_filter
 from ocops.queries import Filter
 
 MEASURE_LABELS: dict[str, str] = {
@@ -27,6 +29,7 @@ MEASURE_LABELS: dict[str, str] = {
 }
 KPI_MEASURES: tuple[str, ...] = ("records", "operations", "countries", "arrests", "seizures",
                                  "victims_rescued", "seized_value_usd")
+OPERATION_MEASURES: tuple[str, ...] = ("arrests", "seizures", "victims_rescued", "records", "seized_value_usd")
 QUANTITY_MEASURES: tuple[str, ...] = ("seized_kg", "seized_l", "seized_items")
 TIMELINE_MEASURES: tuple[str, ...] = ("arrests", "seizures", "victims_rescued", "records", "seized_value_usd")
 GRANULARITIES: tuple[str, ...] = ("week", "month", "quarter", "year")  # weeks start on Monday
@@ -44,10 +47,11 @@ class Kpi:
     delta: float | None
 
 
-def kpis(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) -> list[Kpi]:
-    """The overview cards; ``delta`` is None when the period is open (all time)."""
+def kpis(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, compare: str = "previous") -> list[Kpi]:
+    """The overview cards; ``delta`` against the period ``compare`` names (``links.COMPARISONS``),
+    None when the period is open (all time)."""
     now = queries.totals(queries.select(frame, flt, countries))
-    previous_filter = flt.previous_period()
+    previous_filter = comparison_filter(flt, compare)
     before = queries.totals(queries.select(frame, previous_filter, countries)) if previous_filter else None
     return [Kpi(m, MEASURE_LABELS[m], now[m], None if before is None else now[m] - before[m])
             for m in KPI_MEASURES]
@@ -147,22 +151,48 @@ def format_delta(value: float | None, measure: str = "") -> str | None:
     return sign + format_number(abs(value), measure)
 
 
-def _period_codes(chosen: pd.DataFrame, granularity: str) -> tuple[np.ndarray, list[pd.Timestamp]]:
-    """Integer period per row (week/month/quarter/year) and the first day of each period."""
+_EPOCH = dt.date(1970, 1, 1)
+MAX_PERIODS = 5000  # a longer filter range is cut to the store's own first and last record
+
+
+def _period_number(days: np.ndarray, yyyymm: np.ndarray, granularity: str) -> np.ndarray:
+    """The absolute period number of each day (days since 1970-01-01 and YYYYMM given)."""
     if granularity == "week":
-        days = chosen["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
-        index = (days - (days + 3) % 7 - 4) // 7  # weeks start on Monday; 1970-01-05 (day 4) was one
-        first = int(index.min())
-        starts = [pd.Timestamp(np.datetime64((first + i) * 7 + 4, "D")) for i in range(int(index.max()) - first + 1)]
-        return index - first, starts
-    yyyymm = chosen["month"].to_numpy().astype(np.int64)
+        return (days - (days + 3) % 7 - 4) // 7  # weeks start on Monday; 1970-01-05 (day 4) was one
     months = (yyyymm // 100) * 12 + (yyyymm % 100) - 1
-    step = {"month": 1, "quarter": 3, "year": 12}[granularity]
-    index = months // step
-    first = int(index.min())
-    starts = [pd.Timestamp(year=(m := (first + i) * step) // 12, month=m % 12 + 1, day=1)
-              for i in range(int(index.max()) - first + 1)]
-    return index - first, starts
+    return months // {"month": 1, "quarter": 3, "year": 12}[granularity]
+
+
+def _period_start(number: int, granularity: str) -> pd.Timestamp:
+    """The first day of an absolute period number."""
+    if granularity == "week":
+        return pd.Timestamp(_EPOCH + dt.timedelta(days=number * 7 + 4))
+    month = number * {"month": 1, "quarter": 3, "year": 12}[granularity]
+    return pd.Timestamp(year=month // 12, month=month % 12 + 1, day=1)
+
+
+def _day_number(day: dt.date, granularity: str) -> int:
+    days = np.array([(day - _EPOCH).days], dtype=np.int64)
+    return int(_period_number(days, np.array([day.year * 100 + day.month], dtype=np.int64), granularity)[0])
+
+
+def _series_bounds(chosen: pd.DataFrame, flt: Filter) -> tuple[dt.date, dt.date]:
+    """First and last day the series covers: the filter's dates, else its records' first/last day."""
+    first = flt.since or chosen["date"].min().date()
+    last = flt.until or chosen["date"].max().date()
+    return first, last
+
+
+def _period_codes(chosen: pd.DataFrame, granularity: str, first_day: dt.date,
+                  last_day: dt.date) -> tuple[np.ndarray, list[pd.Timestamp]]:
+    """Period code per row (0 = the period holding ``first_day``) and the first day of every
+    period from ``first_day`` to ``last_day``, with or without records."""
+    days = chosen["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    numbers = _period_number(days, chosen["month"].to_numpy().astype(np.int64), granularity)
+    first, last = _day_number(first_day, granularity), _day_number(last_day, granularity)
+    if len(numbers):
+        first, last = min(first, int(numbers.min())), max(last, int(numbers.max()))
+    return numbers - first, [_period_start(n, granularity) for n in range(first, last + 1)]
 
 
 def _stack_codes(chosen: pd.DataFrame, stack_by: str | None, countries: CountryIndex) -> tuple[np.ndarray, list[str]]:
@@ -174,15 +204,26 @@ def _stack_codes(chosen: pd.DataFrame, stack_by: str | None, countries: CountryI
 def time_series(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure: str,
                 granularity: str = "month", stack_by: str | None = "crime_area") -> pd.DataFrame:
     """``measure`` per period (column ``period``: first day of the week/month/quarter/year)
-    and per ``stack`` (crime area or region; one stack 'Total' when None), sorted."""
+    and per ``stack`` (crime area or region; one stack 'Total' when None), sorted.
+
+    Every period of the range is there for every stack that has records, with 0 where there
+    were none, so a quiet month shows as a dip, not as a line from its neighbours. The range
+    is the filter's dates (its records' first/last day where the filter has none), cut to the
+    store's first and last record if it would exceed ``MAX_PERIODS`` periods."""
     chosen = queries.select(frame, flt, countries)
     columns = ["period", "stack", "value"]
     if chosen.empty:
         return pd.DataFrame(columns=columns)
-    periods, starts = _period_codes(chosen, granularity)
+    first_day, last_day = _series_bounds(chosen, flt)
+    periods, starts = _period_codes(chosen, granularity, first_day, last_day)
+    if len(starts) > MAX_PERIODS:
+        periods, starts = _period_codes(chosen, granularity, max(first_day, frame["date"].min().date()),
+                                        min(last_day, frame["date"].max().date()))
     stacks, labels = _stack_codes(chosen, stack_by, countries)
     values, counts = queries.measure_matrix(chosen, periods, len(starts), stacks, len(labels), measure)
-    period_index, stack_index = np.nonzero(counts)
+    used = np.flatnonzero(counts.sum(axis=0) > 0)
+    period_index = np.repeat(np.arange(len(starts)), len(used))
+    stack_index = np.tile(used, len(starts))
     table = pd.DataFrame({
         "period": pd.to_datetime([starts[i] for i in period_index]).astype("datetime64[s]"),
         "stack": [labels[j] for j in stack_index],
@@ -222,37 +263,44 @@ def crosstab(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure:
     cells[TOTAL] = queries.measure_per_group(chosen, regions, len(region_labels), measure)[used_rows]
     column_totals = list(queries.measure_per_group(chosen, areas, len(area_labels), measure)[used_columns])
     cells.loc[TOTAL] = [*column_totals, queries.totals(chosen)[measure]]
+    cells = cells[[TOTAL, *[c for c in cells.columns if c != TOTAL]]]  # the total first: always in view
     cells.index.name, cells.columns.name = "Region", "Crime area"
     return cells
 
 
-def share_table(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, by: str, measure: str) -> pd.DataFrame:
-    """Per group: ``measure`` now, its share of the total (%), the previous period and change (%)."""
+def share_table(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, by: str, measure: str,
+                compare: str = "previous") -> pd.DataFrame:
+    """Per group, largest first: ``measure`` now, its share of the total (%), the previous period
+    and change (%) (NaN where there is no previous period or it was 0)."""
     now = totals_by(frame, flt, countries, by)[["key", measure]].rename(columns={measure: "current"})
     whole = queries.totals(queries.select(frame, flt, countries))[measure]
     now["share_pct"] = (now["current"] / whole * 100).round(1) if whole else 0.0
-    previous_filter = flt.previous_period()
+    now = now.sort_values(["current", "key"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    previous_filter = comparison_filter(flt, compare)
     if previous_filter is None:
-        now["previous"], now["change_pct"] = pd.NA, pd.NA
+        now["previous"], now["change_pct"] = np.nan, np.nan
         return now
     before = totals_by(frame, previous_filter, countries, by)[["key", measure]]
     previous = dict(zip(before["key"], before[measure], strict=True))
     now["previous"] = [previous.get(k, 0) for k in now["key"]]
-    now["change_pct"] = [round((c - p) / p * 100, 1) if p else None
+    now["change_pct"] = [round((c - p) / p * 100, 1) if p else np.nan
                          for c, p in zip(now["current"], now["previous"], strict=True)]
     return now
 
 
-def period_comparison(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) -> pd.DataFrame:
-    """Every measure: current period, previous period of equal length, change and change (%)."""
+def period_comparison(frame: pd.DataFrame, flt: Filter, countries: CountryIndex,
+                      compare: str = "previous") -> pd.DataFrame:
+    """Every measure: current period, previous period of equal length, change and change (%)
+    (NaN where there is no previous period or it was 0)."""
     now = queries.totals(queries.select(frame, flt, countries))
-    previous_filter = flt.previous_period()
+    previous_filter = comparison_filter(flt, compare)
     before = queries.totals(queries.select(frame, previous_filter, countries)) if previous_filter else {}
     rows = []
     for measure, label in MEASURE_LABELS.items():
         current, previous = now[measure], before.get(measure)
-        change = None if previous is None else current - previous
-        pct = round(change / previous * 100, 1) if previous else None
+        change = np.nan if previous is None else current - previous
+        pct = round(change / previous * 100, 1) if previous else np.nan
+        previous = np.nan if previous is None else previous
         rows.append({"measure": label, "current": current, "previous": previous, "change": change, "change_pct": pct})
     return pd.DataFrame(rows)
 

@@ -21,10 +21,11 @@ table = view(context, "crosstab", measure)
 st.plotly_chart(charts.heatmap(table, measure), key="breakdown_heatmap")
 st.subheader("Region x crime area with totals")
 st.caption("Totals of operations and countries count each one once, even if it spans several cells.")
-st.dataframe(table, column_config=components.number_columns(table))
+st.dataframe(table, column_config=components.number_columns(table), placeholder="–")
 
 st.subheader(f"{views.MEASURE_LABELS[measure]} by {by.replace('_', ' ')}: shares and change")
-components.table(view(context, "share_table", by, measure), {
+st.caption(components.delta_note(context))
+components.table(view(context, "share_table", by, measure, context.compare), {
     "key": by.replace("_", " ").capitalize(), "current": "Current period", "share_pct": "Share (%)",
     "previous": "Previous period", "change_pct": "Change (%)"})
 
@@ -38,6 +39,6 @@ items = view(context, "items_across", across, item_measure)
 st.plotly_chart(charts.item_bars(items, item_measure, views.ITEM_ACROSS[across]), key="breakdown_items")
 
 st.subheader("Current vs previous period")
-components.table(view(context, "period_comparison"), {
+components.table(view(context, "period_comparison", context.compare), {
     "measure": "Measure", "current": "Current period", "previous": "Previous period", "change": "Change",
     "change_pct": "Change (%)"})

@@ -16,9 +16,9 @@ components.require_data(context)
 
 table = operations_with_agencies(context)
 components.table(table, {
-    "operation": "Operation", "first_date": "First date", "last_date": "Last date",
-    "lead_agencies": "Lead agencies", "country_names": "Countries", "crime_areas": "Crime areas",
-    **{m: views.MEASURE_LABELS[m] for m in views.KPI_MEASURES if m not in ("operations", "countries")}})
+    "operation": "Operation", **{m: views.MEASURE_LABELS[m] for m in views.OPERATION_MEASURES},
+    "first_date": "First date", "last_date": "Last date", "country_names": "Countries", "crime_areas": "Crime areas",
+    "lead_agencies": "Lead agencies"}, long_text=("country_names", "crime_areas", "lead_agencies"))
 
 auth.require(context, "records", "Record drill-down and downloads need the analyst role.")
 st.subheader("Drill down")
@@ -34,7 +34,7 @@ if chosen:
         components.table(sources, {"batch_id": "Batch", "file": "File", "imported_at": "Imported",
                                    "records": "Records"})
     st.markdown(f"**{plain(chosen)}: records and their seized items**")
-    components.table(view(context, "operation_records", chosen), components.RECORD_COLUMNS)
+    components.table(view(context, "operation_records", chosen), components.RECORD_COLUMNS, long_text=("items",))
 
 st.subheader("Download the filtered records")
 record_downloads(context)

@@ -11,7 +11,7 @@ st.title("Overview")
 components.caption(context)
 components.require_data(context)
 
-components.kpi_cards(view(context, "kpis"))
+components.kpi_cards(view(context, "kpis", context.compare), context.compare)
 st.subheader("Seized quantities by item")
 components.items_table(view(context, "items_table"))
 
@@ -35,7 +35,7 @@ with right:
 
 st.subheader("Latest operations")
 components.table(view(context, "latest_operations"), {
-    "operation": "Operation", "first_date": "First date", "last_date": "Last date", "country_names": "Countries",
-    "crime_areas": "Crime areas", "arrests": "Arrests", "seizures": "Seizures",
-    "victims_rescued": "Victims rescued"})
-st.caption("Deltas compare each figure with the preceding period of equal length (none for all time).")
+    "operation": "Operation", "arrests": "Arrests", "seizures": "Seizures", "victims_rescued": "Victims rescued",
+    "first_date": "First date", "last_date": "Last date", "country_names": "Countries",
+    "crime_areas": "Crime areas"}, long_text=("country_names", "crime_areas"))
+st.caption(components.delta_note(context))

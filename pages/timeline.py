@@ -13,7 +13,7 @@ st.title("Timeline")
 components.caption(context)
 components.require_data(context)
 
-left, middle, right = st.columns(3)
+left, middle, right = st.columns([2, 3, 2])
 measure = left.selectbox("Measure", views.TIMELINE_MEASURES, format_func=views.MEASURE_LABELS.get,
                          key="timeline_measure")
 granularity = middle.segmented_control("Granularity", list(views.GRANULARITIES), default="month",
@@ -22,7 +22,7 @@ stack_by = right.segmented_control("Stack by", list(views.STACKS), default="crim
                                    format_func=views.STACKS.get, key="timeline_stack") or "crime_area"
 
 series = view(context, "time_series", measure, granularity, stack_by)
-st.plotly_chart(charts.stacked_bars(series, measure, f"{views.MEASURE_LABELS[measure]} per {granularity}"),
+st.plotly_chart(charts.stacked_bars(series, measure, f"{views.MEASURE_LABELS[measure]} per {granularity}", granularity),
                 key="timeline_bars", on_select=lambda: filter_on_click("timeline_bars", stack_by),
                 selection_mode="points")
 st.caption(f"Click a bar to filter on its {views.STACKS[stack_by].lower()}.")

@@ -60,8 +60,39 @@ def test_click_callback_toggles_the_country_filter(monkeypatch: pytest.MonkeyPat
     handler = map_select.country_click_handler("map_0")
     handler()
     assert state[COUNTRY] == ["DEU", "FRA"] and state[map_select.CLICKS] == 1
+    assert state[map_select.CLICKED] == ["FRA"]  # the map view will not jump to France
     handler()  # the same country again: removed
     assert state[COUNTRY] == ["DEU"] and state[map_select.CLICKS] == 2
+    assert state[map_select.CLICKED] == []
     state["map_0"] = SimpleNamespace(selection={"indices": {}, "objects": {}})
     handler()  # a click on the sea changes no filter
     assert state[COUNTRY] == ["DEU"]
+
+
+def test_map_view_fits_a_filtered_country_and_draws_the_chosen_number_of_links(map_page: AppTest) -> None:
+    map_page.toggle(key="map_links").set_value(True)
+    map_page.run()
+    map_page.select_slider(key="map_top_links").set_value(10)
+    map_page.run()
+    spec = _spec(map_page)
+    arcs = next(layer for layer in spec["layers"] if layer["id"] == "operation-links")
+    caption = " ".join(c.value for c in map_page.caption)
+    pairs = int(caption.split("The 10 strongest of ")[1].split()[0])
+    assert pairs > 10 and len(arcs["data"]) == 10  # the sample links more pairs than the 10 drawn
+    widths = [arc["width"] for arc in arcs["data"]]
+    assert widths == sorted(widths, reverse=True) and widths[0] == 12.0  # the strongest first
+
+    map_page.sidebar.multiselect(key=COUNTRY).set_value(["FRA"])
+    map_page.run()
+    view = _spec(map_page)["initialViewState"]
+    # mainland France: about 5W-8E, 42N-51N
+    assert -1 < view["longitude"] < 5 and 44 < view["latitude"] < 49 and view["zoom"] > 3
+
+
+def test_a_country_without_records_keeps_the_map_to_click_it_off_again(map_page: AppTest) -> None:
+    map_page.sidebar.multiselect(key=COUNTRY).set_value(["AUS"])  # the sample has no Australian records
+    map_page.run()
+    assert not map_page.exception
+    assert any("No records match" in i.value for i in map_page.info)
+    features = {f["properties"]["iso3"]: f["properties"] for f in _spec(map_page)["layers"][0]["data"]["features"]}
+    assert features["AUS"]["width"] == 3 and features["AUS"]["tip"].endswith("no records in the filter")

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 import streamlit as st
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from ocops.importer import import_path
@@ -104,6 +105,10 @@ def test_link_sets_filters_and_kpis_with_deltas(loaded: str) -> None:
         "Arrests": ("40", "+31"), "Seizures": ("116", "+111"), "Victims rescued": ("2", "+2"),
         "Seized value (USD)": ("5,165,000", "+3,305,000"),
     }
+    cards = {m.label: m.proto for m in at.metric}
+    # an unchanged figure is grey with no arrow; a rise is green and points up
+    assert (cards["Countries"].color, cards["Countries"].direction) == (MetricProto.GRAY, MetricProto.NONE)
+    assert (cards["Records"].color, cards["Records"].direction) == (MetricProto.GREEN, MetricProto.UP)
     assert at.sidebar.multiselect(key="f_region").value == ["Europe"]
     assert at.sidebar.selectbox(key="f_period").value == "custom"
     items = next(d.value for d in at.dataframe if "Seized item" in d.value.columns)
@@ -150,6 +155,33 @@ def test_all_time_has_no_deltas(loaded: str) -> None:
     assert _param(at, "period") == ["all-time"]
 
 
+def test_calendar_quarter_against_the_quarter_before_or_the_same_quarter_last_year(loaded: str) -> None:
+    at = _run(_app(period="2018-Q4"))
+    # Q4 2018: A-01..A-03 and P-01..P-04, arrests 10 + 20 + 5 + 3 + 7 + 12 + 4 = 61;
+    # Q3 2018: N-01 only (0 arrests); Q4 2017: G-03 only (2 arrests)
+    cards = _cards(at)
+    assert cards["Records"] == ("7", "+6") and cards["Arrests"] == ("61", "+61")
+    assert cards["Countries"] == ("7", "+6")
+    options = at.sidebar.selectbox(key="f_period").options
+    assert {"2018", "Q4 2018", "Q3 2018", "2017", "Q4 2017", "2016", "Q4 2016"} <= set(options)
+    assert "Q1 2017" in options and "Q3 2017" not in options  # only quarters that hold records (none Jul-Sep 2017)
+    assert "Previous year" in options
+    at.sidebar.selectbox(key="f_compare").set_value("last-year")
+    _run(at)
+    cards = _cards(at)
+    assert cards["Records"] == ("7", "+6") and cards["Arrests"] == ("61", "+59")
+    assert cards["Seizures"] == ("141", "+140")
+    assert _param(at, "period") == ["2018-Q4"] and _param(at, "compare") == ["last-year"]
+    assert any("same period last year: 1 Oct 2017 – 31 Dec 2017" in c.value for c in at.caption)
+
+
+def test_previous_year_preset(loaded: str) -> None:
+    at = _run(_app(period="previous-year"))
+    # 2017: L-05, L-06, T-01..T-03, G-03 -> 6 records, arrests 4 + 2 + 6 + 3 + 1 + 2 = 18
+    cards = _cards(at)
+    assert cards["Records"][0] == "6" and cards["Arrests"][0] == "18"
+
+
 def test_bad_link_warns_and_drops_unknown_values(loaded: str) -> None:
     at = _run(_app(region=["Atlantis", "Europe"], country=["ZZZ", "FRA"], crime_area="Knitting",
                    since="2018-01-01", until="2018-12-31"))
@@ -193,12 +225,19 @@ def test_timeline_chart_data_and_click_filter(loaded: str) -> None:
     at.switch_page("pages/timeline.py")
     _run(at)
     bars = _traces(at, 0)
-    # Europe 2018 arrests per month, one trace per crime area
+    # Europe 2018 arrests per month, one trace per crime area, every month of 2018 in each
+    # (zero where the crime area had no record, e.g. every series in January)
     got = {t["name"]: (list(t["x"]), list(t["y"])) for t in bars}
+    zeros = [0] * 12
+
+    def month(index: int, value: int) -> list[int]:
+        return [value if m == index else 0 for m in range(12)]
+
     assert {name: y for name, (x, y) in got.items()} == {
-        "Drug trafficking": [14], "Firearms trafficking": [11], "Illicit goods and counterfeiting": [10],
-        "Maritime crime": [0], "People smuggling": [5]}
-    assert got["Drug trafficking"][0][0].startswith("2018-03-01")
+        "Drug trafficking": month(2, 14), "Firearms trafficking": month(5, 11),
+        "Illicit goods and counterfeiting": month(9, 10), "Maritime crime": zeros, "People smuggling": month(11, 5)}
+    for x, _y in got.values():
+        assert [d[:10] for d in x] == [f"2018-{m:02d}-01" for m in range(1, 13)]
     at.segmented_control(key="timeline_granularity").set_value("year")
     at.segmented_control(key="timeline_stack").set_value("region")
     _run(at)
@@ -209,6 +248,14 @@ def test_timeline_chart_data_and_click_filter(loaded: str) -> None:
     assert operations == sorted(["Operation Lionfish", "Operation Trigger", "Operation Pangea",
                                  "Operation Andes", "Operation Neptune"])
     assert _param(at, "region") == ["Europe"]
+
+
+def test_overview_monthly_line_shows_quiet_months_as_zero(loaded: str) -> None:
+    at = _run(_app(region="Europe", since="2018-01-01", until="2018-12-31"))
+    (line,) = _traces(at, 0)
+    # Europe 2018 arrests: March 8 + 6, June 11, October 3 + 7, December 5; the other months 0
+    assert [d[:10] for d in line["x"]] == [f"2018-{m:02d}-01" for m in range(1, 13)]
+    assert line["y"] == [0, 0, 14, 0, 0, 11, 0, 0, 0, 10, 0, 5]
 
 
 def test_breakdown_crosstab_uses_distinct_totals(loaded: str) -> None:

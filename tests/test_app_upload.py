@@ -16,7 +16,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from ocops import queries
@@ -29,18 +28,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 EUROPEAN = FIXTURES / "upload_european.csv"
 VICTIMS = REALDATA / "toronto_victims_of_crime.csv"
 KPI_LABELS = ["Records", "Operations", "Countries", "Arrests", "Seizures", "Victims rescued", "Seized value (USD)"]
-
-
-@pytest.fixture(autouse=True)
-def router_runs_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep AppTest running the router on reruns (see tests/test_app_pages.py)."""
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 @pytest.fixture

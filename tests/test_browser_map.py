@@ -18,9 +18,28 @@ WEBGL_ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]  # WebGL
 pytestmark = pytest.mark.browser
 
 
-def _screen_point(lon: float, lat: float, box: dict, view_lon: float = 10, view_lat: float = 20,
-                  zoom: float = 0.8) -> tuple[float, float]:
+def _initial_view(store: Path) -> tuple[float, float, float]:
+    """(longitude, latitude, zoom) the map page opens on for the store's default filter
+    (``maps.fit_view`` of the countries with records in the last 12 months of data)."""
+    from ocops import maps
+    from ocops.geo import load_countries
+    from ocops.links import DEFAULT_PERIOD, period_range
+    from ocops.queries import Filter, load_frame
+    from ocops.store import make_engine
+
+    engine = make_engine(f"sqlite:///{store}")
+    frame = load_frame(engine)
+    engine.dispose()
+    countries = load_countries()
+    since, until = period_range(DEFAULT_PERIOD, frame["date"].max().date())
+    flt = Filter(since=since, until=until)
+    view = maps.fit_view(maps.view_countries(frame, flt, countries), countries, 560, 560)
+    return view.longitude, view.latitude, view.zoom
+
+
+def _screen_point(lon: float, lat: float, box: dict, view: tuple[float, float, float]) -> tuple[float, float]:
     """Web Mercator pixel position of lon/lat in a deck.gl MapView canvas (its initial view)."""
+    view_lon, view_lat, zoom = view
     size = 512 * 2 ** zoom
 
     def merc_y(latitude: float) -> float:
@@ -81,7 +100,25 @@ def test_map_page_requests_only_the_app(chromium: Path, app_url: str) -> None:
     assert foreign == [], f"requests to other hosts: {foreign}"
 
 
-def test_click_on_a_country_sets_the_country_filter(chromium: Path, app_url: str) -> None:
+def _click_after_rerun(page, box: dict, view: tuple[float, float, float], lon_lat: tuple[float, float],
+                       tooltip: str, query: str) -> None:
+    """Hover ``lon_lat`` until the tooltip shows ``tooltip``, click, wait for ``query`` in the URL.
+
+    The rerun after a click replaces the chart (its key rotates per click): a click on the old
+    chart while the script runs is lost, so first wait for the run to end and the chart to draw."""
+    page.wait_for_timeout(1000)
+    page.wait_for_function("() => !document.querySelector('[data-testid^=stStatusWidgetRunning]')", timeout=30_000)
+    page.wait_for_timeout(1500)
+    canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
+    x, y = _screen_point(*lon_lat, canvas.bounding_box() or box, view)
+    page.mouse.move(x, y)
+    page.wait_for_function("text => (document.querySelector('.deck-tooltip')?.innerText || '').includes(text)",
+                           arg=tooltip, timeout=15_000)
+    page.mouse.click(x, y)
+    page.wait_for_function("q => window.location.search.includes(q)", arg=query, timeout=15_000)
+
+
+def test_click_on_a_country_sets_the_country_filter(chromium: Path, app_url: str, tmp_path: Path) -> None:
     # Needs the boundary outlines out of picking (maps.UNPICKABLE_OUTLINES): otherwise the
     # pointerdown pick takes > 250 ms here and deck.gl drops the click as a long press.
     from playwright.sync_api import sync_playwright
@@ -90,27 +127,20 @@ def test_click_on_a_country_sets_the_country_filter(chromium: Path, app_url: str
         browser, page, canvas = _open_map(play, chromium, app_url, [])
         box = canvas.bounding_box()
         assert box is not None
-        x, y = _screen_point(-62.0, -6.0, box)  # Amazonas, Brazil (away from Brazil's record point)
+        view = _initial_view(tmp_path / "ocops.db")  # the app_url fixture's store
+        x, y = _screen_point(-62.0, -6.0, box, view)  # Amazonas, Brazil (away from Brazil's record point)
         page.mouse.move(x, y)
         page.wait_for_timeout(500)
         assert "Brazil" in page.locator(".deck-tooltip").inner_text()  # hovering picks Brazil
         page.mouse.click(x, y)
         page.wait_for_function("() => window.location.search.includes('country=')", timeout=15_000)
         first = page.url
-        # The rerun replaces the chart (its key rotates per click): a click on the old chart
-        # while the script runs is lost, so wait for the run to end and the new chart to draw.
-        page.wait_for_timeout(1000)
-        page.wait_for_function("() => !document.querySelector('[data-testid^=stStatusWidgetRunning]')",
-                               timeout=30_000)
-        page.wait_for_timeout(1500)
-        canvas = page.locator("[data-testid='stDeckGlJsonChart'] canvas").first
-        x, y = _screen_point(20.0, 52.0, canvas.bounding_box() or box)  # Poland: a second country
-        page.mouse.move(x, y)
-        page.wait_for_function("() => (document.querySelector('.deck-tooltip')?.innerText || '')"
-                               ".includes('Poland')", timeout=15_000)
-        page.mouse.click(x, y)
-        page.wait_for_function("() => window.location.search.includes('country=POL')", timeout=15_000)
+        # the view did not move to Brazil: Poland is where it was
+        _click_after_rerun(page, box, view, (20.0, 52.0), "Poland", "country=POL")  # a second country
         second = page.url
+        _click_after_rerun(page, box, view, (134.0, -25.0), "no records in the filter", "country=AUS")  # Australia
+        third = page.url
         browser.close()
     assert parse_qs(urlparse(first).query)["country"] == ["BRA"]
     assert parse_qs(urlparse(second).query)["country"] == ["BRA", "POL"]
+    assert parse_qs(urlparse(third).query)["country"] == ["BRA", "POL", "AUS"]

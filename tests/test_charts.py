@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
+import pytest
 
 from ocops import charts
 
@@ -46,7 +49,28 @@ def test_heatmap_leaves_totals_out_of_the_colours() -> None:
     figure = charts.heatmap(table, "operations")
     heat = figure.data[0]
     assert list(heat.x) == ["Drug trafficking"] and list(heat.y) == ["Africa", "Europe"]
-    assert heat.z.tolist() == [[1], [2]]
+    assert [list(row) for row in heat.text] == [["1"], ["2"]]
+    assert figure.layout.yaxis.autorange == "reversed"  # Africa on top, as in the table
+
+
+def test_heatmap_colours_survive_one_large_cell() -> None:
+    table = pd.DataFrame({"A": [1.0, 9.0, 999.0]}, index=pd.Index(["Africa", "Europe", "Middle East"]))
+    heat = charts.heatmap(table, "arrests").data[0]
+    # log10(1 + v): 9 sits at a third of the scale instead of under 1% of it
+    assert [row[0] for row in heat.z.tolist()] == pytest.approx([math.log10(2), 1.0, 3.0])
+    assert list(heat.colorbar.ticktext) == ["1", "10", "100"]
+    assert [list(row) for row in heat.text] == [["1"], ["9"], ["999"]]
+
+
+def test_a_single_bar_does_not_fill_the_panel() -> None:
+    one = pd.DataFrame({"period": pd.to_datetime(["2018-01-01"]), "stack": ["Europe"], "value": [40]})
+    figure = charts.stacked_bars(one, "arrests", granularity="year")
+    start, end = (pd.Timestamp(x) for x in figure.layout.xaxis.range)
+    year_ms = 365.2 * 86_400_000
+    assert figure.data[0].width == pytest.approx(0.8 * year_ms)
+    assert (end - start).total_seconds() * 1000 == pytest.approx(6 * year_ms)  # the bar takes 0.8 / 6 of the width
+    bars = charts.horizontal_bars(pd.DataFrame({"key": ["Europe"], "arrests": [40]}), "arrests", "Arrests by region")
+    assert bars.layout.height == 140
 
 
 def test_horizontal_bars_largest_on_top() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ocops import links
 from ocops.geo import CountryIndex
 from ocops.links import describe_filter, filter_from_params, params_from_filter, period_range
 from ocops.queries import Filter
@@ -47,7 +48,7 @@ def test_unknown_values_are_dropped_with_notices(countries: CountryIndex, taxono
         "Ignored unknown operation in the link: 'Operation Nowhere'.",
         "Ignored since='yesterday' in the link: dates are written YYYY-MM-DD.",
         "Ignored unknown period 'forever' in the link: use one of last-30-days, last-quarter, last-12-months, "
-        "year-to-date, all-time.",
+        "year-to-date, previous-year, all-time, a year (2018) or a quarter (2018-Q3).",
     ]
 
 
@@ -81,3 +82,42 @@ def test_describe_filter() -> None:
     flt = Filter(regions=("Europe",), countries=("FRA",), since=dt.date(2018, 1, 1), until=dt.date(2018, 12, 31))
     assert describe_filter(flt, "custom", {"FRA": "France"}) == "Europe · France · 1 Jan 2018 – 31 Dec 2018"
     assert describe_filter(Filter(), "all-time") == "All regions, countries, crime areas and operations · all time"
+
+
+def test_calendar_years_and_quarters(countries: CountryIndex, taxonomy: Taxonomy) -> None:
+    assert links.calendar_range("2018") == (dt.date(2018, 1, 1), dt.date(2018, 12, 31))
+    assert links.calendar_range("2020-Q1") == (dt.date(2020, 1, 1), dt.date(2020, 3, 31))
+    assert links.calendar_range("2018-Q4") == (dt.date(2018, 10, 1), dt.date(2018, 12, 31))
+    assert [links.calendar_range(k) for k in ("2018-Q5", "18", "last-year", "")] == [None] * 4
+    assert links.calendar_label("2018-Q3") == "Q3 2018" and links.calendar_label("2018") == "2018"
+    # records in Mar 2018, Jun 2018 and Dec 2017: latest year first, each followed by its quarters
+    assert links.calendar_periods([201803, 201806, 201712]) == ["2018", "2018-Q2", "2018-Q1", "2017", "2017-Q4"]
+    flt, period, notices = filter_from_params({"period": "2018-q2"}, countries, taxonomy, [], ANCHOR)
+    assert (flt.since, flt.until, period, notices) == (dt.date(2018, 4, 1), dt.date(2018, 6, 30), "2018-Q2", [])
+    assert params_from_filter(flt, period) == {"period": ["2018-Q2"]}
+    assert describe_filter(flt, period) == ("All regions, countries, crime areas and operations · "
+                                            "q2 2018 (1 Apr 2018 – 30 Jun 2018)")
+    assert period_range("previous-year", ANCHOR) == (dt.date(2017, 1, 1), dt.date(2017, 12, 31))
+
+
+def test_comparison_with_the_same_period_last_year() -> None:
+    quarter = Filter(regions=("Europe",), since=dt.date(2020, 1, 1), until=dt.date(2020, 3, 31))
+    assert links.comparison_filter(quarter, "last-year") == Filter(
+        regions=("Europe",), since=dt.date(2019, 1, 1), until=dt.date(2019, 3, 31))
+    # a calendar quarter (year) is compared with the quarter (year) before, other periods with
+    # the period of equal length just before
+    assert links.comparison_filter(quarter, "previous") == Filter(
+        regions=("Europe",), since=dt.date(2019, 10, 1), until=dt.date(2019, 12, 31))
+    year = Filter(since=dt.date(2020, 1, 1), until=dt.date(2020, 12, 31))
+    assert links.comparison_filter(year, "previous") == Filter(since=dt.date(2019, 1, 1), until=dt.date(2019, 12, 31))
+    days = Filter(since=dt.date(2020, 1, 1), until=dt.date(2020, 1, 10))
+    assert links.comparison_filter(days, "previous") == Filter(since=dt.date(2019, 12, 22),
+                                                               until=dt.date(2019, 12, 31))
+    leap = Filter(since=dt.date(2020, 2, 1), until=dt.date(2020, 2, 29))
+    assert links.comparison_filter(leap, "last-year") == Filter(since=dt.date(2019, 2, 1), until=dt.date(2019, 2, 28))
+    assert links.comparison_filter(Filter(), "last-year") is None
+    assert links.compare_from_params({"compare": "last-year"}) == ("last-year", [])
+    assert links.compare_from_params({}) == ("previous", [])
+    assert links.compare_from_params({"compare": "never"}) == (
+        "previous", ["Ignored unknown comparison 'never' in the link: use compare=last-year."])
+    assert links.compare_params("previous") == {} and links.compare_params("last-year") == {"compare": ["last-year"]}

@@ -147,8 +147,47 @@ def test_legend_bins() -> None:
     assert maps.colour_of(3, bins) == maps.PALETTE[2] and maps.colour_of(0, bins) == maps.NO_DATA
     assert maps.colour_of(5, bins) == maps.PALETTE[4]
     counts = maps.legend_bins([1, 2, 3, 4, 5])  # counts: quantiles 1.8, 2.6, 3.4, 4.2, 5 rounded up
+    # whole-number classes never overlap, and a class of one value reads as that value, not "3 – 3"
     assert [(b.lower, b.upper, b.label) for b in counts] == [
-        (1, 2, "1 – 2"), (2, 3, "2 – 3"), (3, 4, "3 – 4"), (4, 5, "4 – 5")]
+        (1, 2, "1 – 2"), (3, 3, "3"), (4, 4, "4"), (5, 5, "5")]
+    skewed = maps.legend_bins([1, 1, 1, 1, 7])  # quantiles 1, 1, 1, 3 (2.2 up), 7
+    assert [b.label for b in skewed] == ["1", "2 – 3", "4 – 7"]
+    assert maps.colour_of(2, skewed) == maps.colour_of(3, skewed) != maps.colour_of(1, skewed)
+    large = maps.legend_bins([10, 11, 12, 24_999, 130_000])  # quantiles 10.8, 11.6, 10 006.8, 46 000, 130 000
+    assert [b.label for b in large] == ["10 – 11", "12", "13 – 11,000", "11,001 – 46,000", "46,001 – 130,000"]
+
+
+def test_view_fits_the_filtered_countries(loaded: Engine, countries: CountryIndex) -> None:
+    frame = load_frame(loaded)
+    france = maps.choropleth(frame, Filter(countries=("FRA",)), countries, selected=("FRA",), viewport=(680, 560))
+    view = france.deck.initial_view_state
+    # mainland France spans about 5W-8E and 42N-51N: centred there and zoomed well in
+    assert -1 < view.longitude < 5 and 44 < view.latitude < 49 and view.zoom > 3
+    world = maps.choropleth(frame, Filter(), countries, viewport=(680, 560)).deck.initial_view_state
+    # FRA, ESP, DEU, SGP: Europe to Singapore, wider than Europe, narrower than the world
+    assert 1 < world.zoom < view.zoom and 0 < world.longitude < 80
+    # a country added by a click on the map does not move the view
+    assert sorted(maps.view_countries(frame, Filter(countries=("FRA",)), countries, clicked=("FRA",))) == \
+        ["DEU", "ESP", "FRA", "SGP"]
+    assert maps.view_countries(frame, Filter(countries=("DEU", "FRA")), countries, clicked=("FRA",)) == ["DEU"]
+    everywhere = maps.fit_view([], countries, 680, 560)
+    assert 512 * 2 ** everywhere.zoom <= 680  # the whole world fits the width: nothing cut at the sides
+
+
+def test_world_map_draws_only_the_strongest_links(loaded: Engine, countries: CountryIndex) -> None:
+    frame = load_frame(loaded)
+    options = maps.MapOptions(measure="arrests", point_style=None, links=True, max_links=2)
+    world = maps.world_map(frame, Filter(), countries, options)
+    arcs = next(layer for layer in json.loads(world.deck.to_json())["layers"] if layer["id"] == maps.ARC_LAYER)
+    # the four pairs of test_operation_links_width_by_shared_results; the two strongest drawn
+    assert (world.links, world.link_pairs) == (2, 4) and len(arcs["data"]) == 2
+    assert [d["tip"].splitlines()[0] for d in arcs["data"]] == ["Spain – France", "Spain – Singapore"]
+
+
+def test_size_legend_names_the_largest_bubble() -> None:
+    html = maps.size_legend_html(pd.DataFrame({"arrests": [400.0, 20.0]}), "arrests")
+    assert "</svg>400" in html and "</svg>100" in html and "</svg>16" in html
+    assert 'r="20.0"' in html  # the largest value gets the largest bubble radius
 
 
 def test_click_selection_to_country() -> None:

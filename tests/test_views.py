@@ -86,18 +86,32 @@ def test_formatting() -> None:
 def test_time_series_by_quarter_and_region(frame: pd.DataFrame, countries: CountryIndex) -> None:
     series = views.time_series(frame, Y2018, countries, "arrests", "quarter", "region")
     got = {(str(p.date()), s): v for p, s, v in series.itertuples(index=False)}
-    # Q1: L-01..L-04; Q2: G-01, G-02; Q3: N-01; Q4: Andes and Pangea
+    # Q1: L-01..L-04; Q2: G-01, G-02; Q3: N-01; Q4: Andes and Pangea; every quarter for every region
     assert got == {("2018-01-01", "Africa"): 9, ("2018-01-01", "Americas"): 30, ("2018-01-01", "Europe"): 14,
-                   ("2018-04-01", "Africa"): 14, ("2018-04-01", "Europe"): 11, ("2018-07-01", "Europe"): 0,
+                   ("2018-04-01", "Africa"): 14, ("2018-04-01", "Americas"): 0, ("2018-04-01", "Europe"): 11,
+                   ("2018-07-01", "Africa"): 0, ("2018-07-01", "Americas"): 0, ("2018-07-01", "Europe"): 0,
                    ("2018-10-01", "Africa"): 16, ("2018-10-01", "Americas"): 30, ("2018-10-01", "Europe"): 15}
 
 
 def test_time_series_weeks_count_distinct_operations(frame: pd.DataFrame, countries: CountryIndex) -> None:
     series = views.time_series(frame, Y2018, countries, "operations", "week", None)
     got = {str(p.date()): v for p, _s, v in series.itertuples(index=False)}
-    # weeks start on Monday; Andes has records on 3 Dec and 31 Dec 2018 (both Mondays)
-    assert got == {"2018-03-05": 1, "2018-06-18": 1, "2018-07-30": 1, "2018-10-08": 1, "2018-12-03": 1,
-                   "2018-12-31": 1}
+    # weeks start on Monday; Andes has records on 3 Dec and 31 Dec 2018 (both Mondays);
+    # 1 Jan 2018 was a Monday, so 2018 spans the 53 weeks from 1 Jan to 31 Dec, the quiet ones as 0
+    assert {week: n for week, n in got.items() if n} == {"2018-03-05": 1, "2018-06-18": 1, "2018-07-30": 1,
+                                                          "2018-10-08": 1, "2018-12-03": 1, "2018-12-31": 1}
+    assert len(got) == 53 and min(got) == "2018-01-01" and max(got) == "2018-12-31"
+
+
+def test_time_series_has_every_month_with_zeros(frame: pd.DataFrame, countries: CountryIndex) -> None:
+    series = views.time_series(frame, EUROPE_2018, countries, "arrests", "month", None)
+    # Europe 2018: March L-01 8 + L-02 6, June G-01 11, October P-01 3 + P-02 7, December A-03 5
+    assert [str(p.date()) for p in series["period"]] == [f"2018-{m:02d}-01" for m in range(1, 13)]
+    assert list(series["value"]) == [0, 0, 14, 0, 0, 11, 0, 0, 0, 10, 0, 5]
+    all_time = views.time_series(frame, Filter(regions=("Europe",)), countries, "records", "year", None)
+    # no filter dates: from the first Europe record (2017) to the last (2018)
+    assert [(str(p.date()), v) for p, _s, v in all_time.itertuples(index=False)] == [("2017-01-01", 4),
+                                                                                     ("2018-01-01", 7)]
 
 
 def test_crosstab_totals_are_distinct(frame: pd.DataFrame, countries: CountryIndex) -> None:
@@ -122,6 +136,25 @@ def test_share_table_and_comparison(frame: pd.DataFrame, countries: CountryIndex
     comparison = views.period_comparison(frame, EUROPE_2018, countries).set_index("measure")
     assert comparison.loc["Seized value (USD)", "previous"] == 1860000.0
     assert comparison.loc["Seized (kg)", "change_pct"] == -42.9  # 200 vs 350
+
+
+def test_shares_largest_first_and_no_previous_for_all_time(frame: pd.DataFrame, countries: CountryIndex) -> None:
+    shares = views.share_table(frame, EUROPE_2018, countries, "operation", "arrests")
+    # Europe 2018 arrests: Lionfish 8 + 6, Trigger 11, Pangea 3 + 7, Andes 5, Neptune 0
+    assert list(shares["key"]) == ["Operation Lionfish", "Operation Trigger", "Operation Pangea",
+                                   "Operation Andes", "Operation Neptune"]
+    assert list(shares["current"]) == [14, 11, 10, 5, 0]
+    all_time = views.share_table(frame, Filter(), countries, "region", "arrests")
+    assert all_time["previous"].isna().all() and all_time["change_pct"].isna().all()
+    assert all_time["previous"].dtype == float  # shown as "–", never as "None"
+    comparison = views.period_comparison(frame, Filter(), countries)
+    assert comparison["previous"].isna().all() and comparison["change"].isna().all()
+    assert comparison["previous"].dtype == float and comparison["change_pct"].dtype == float
+
+
+def test_crosstab_puts_the_total_column_first(frame: pd.DataFrame, countries: CountryIndex) -> None:
+    table = views.crosstab(frame, Y2018, countries, "arrests")
+    assert table.columns[0] == "Total" and table.index[-1] == "Total"
 
 
 def test_operations_table_and_drill_down(loaded: Engine, frame: pd.DataFrame, countries: CountryIndex) -> None:

@@ -14,7 +14,6 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 from sqlalchemy.engine import Engine
 
 from ocops import queries, snapshot, views
@@ -28,7 +27,6 @@ from ocops.store import data_version, open_store
 from ocops.taxonomy import load_taxonomy
 
 CONTEXT_KEY = "_ocops_context"
-RETRIED_KEY = "_ocops_router_retried"
 
 
 @dataclass(frozen=True)
@@ -44,6 +42,7 @@ class Context:
     flt: Filter = Filter()
     period: str = "last-12-months"
     identity: Identity = local_identity("unknown")  # frame holds only identity.scope's records
+    compare: str = "previous"  # what deltas compare with: ocops.links.COMPARISONS
 
     @property
     def scope(self) -> Scope:
@@ -129,20 +128,16 @@ def publish(context: Context) -> None:
 def page_context() -> Context:
     """The context the router prepared for this run; pages call this once, first.
 
-    Streamlit treats an app with a ``pages/`` folder as an old-style multipage app
-    until ``st.navigation`` has run once in the process, so the very first request
-    (or an AppTest rerun) can execute a page without the router. The page then
-    finds no context from this run, switches that mode off and reruns through the router.
+    A page file run without the router (the legacy ``pages/`` mode Streamlit starts in,
+    see ``ocops.ui.router``) runs the router here, which runs this page again behind
+    it, and stops this outer run.
     """
     context = st.session_state.pop(CONTEXT_KEY, None)
     if context is not None:
-        st.session_state[RETRIED_KEY] = False
         return context
-    if not st.session_state.get(RETRIED_KEY):
-        st.session_state[RETRIED_KEY] = True
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-    st.error("Open the dashboard through its main address (streamlit run dashboard.py).")
+    from ocops.ui import router  # the router imports this module
+
+    router.run()
     st.stop()
     raise AssertionError("unreachable")
 

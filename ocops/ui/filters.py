@@ -18,10 +18,11 @@ from ocops.markup import plain
 from ocops.queries import Filter
 from ocops.schema import EARLIEST_DATE, LATEST_DATE
 from ocops.ui.data import Context, anchor_day
+from ocops.ui.share import copy_link_button
 
 REGION, COUNTRY, AREA, OPERATION, PERIOD, RANGE = ("f_region", "f_country", "f_crime_area", "f_operation",
                                                    "f_period", "f_range")
-ITEM = "f_seized_item"
+ITEM, COMPARE = "f_seized_item", "f_compare"
 WRITTEN = "_ocops_params"        # the query parameters of the current filter, as last written
 NOTICES = "_ocops_notices"       # (notices, params they belong to)
 LAST_RANGE = "_ocops_last_range"
@@ -50,6 +51,7 @@ def _set_widgets(flt: Filter, period: str) -> None:
 def reset_filters() -> None:
     """Back to no filter over the default period (a button callback)."""
     _set_widgets(Filter(), links.DEFAULT_PERIOD)
+    st.session_state[COMPARE] = links.DEFAULT_COMPARISON
     st.session_state.pop(NOTICES, None)
 
 
@@ -64,9 +66,12 @@ def _apply_link(context: Context) -> None:
     if WRITTEN in state and (not url or url == state[WRITTEN]):
         return
     flt, period, notices = links.filter_from_params(url, context.countries, context.vocabulary.taxonomy,
-                                                    _operations(context), anchor_day(context), context.vocabulary.items)
+                                                    _operations(context), anchor_day(context),
+                                                    context.vocabulary.items)
     _set_widgets(flt, period)
-    state[NOTICES] = (notices, links.params_from_filter(flt, period))
+    state[COMPARE], compare_notices = links.compare_from_params(url)
+    state[NOTICES] = (notices + compare_notices,
+                      links.params_from_filter(flt, period) | links.compare_params(state[COMPARE]))
 
 
 def _render_widgets(context: Context) -> None:
@@ -90,7 +95,10 @@ def _render_widgets(context: Context) -> None:
     sidebar.selectbox("Period", list(links.PERIODS), key=PERIOD, format_func=links.PERIODS.__getitem__,
                       on_change=_seed_custom_range)
     if state[PERIOD] == links.CUSTOM:
-        sidebar.date_input("From – to", key=RANGE, min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD")
+        sidebar.date_input("From – to", key=RANGE, min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD",
+                           help="Pick two days in the calendar, or type them (year, month, day) and click outside "
+                                "the field: typed dates apply when you leave it. For a calendar year or quarter, "
+                                "choose it in Period.")
 
 
 def scoped_regions(context: Context) -> list[str]:
@@ -107,7 +115,7 @@ def _filter_from_widgets(context: Context) -> tuple[Filter, str]:
         since = chosen[0] if chosen else None
         until = chosen[1] if len(chosen) > 1 else None
     else:
-        since, until = links.period_range(period, anchor_day(context))
+        since, until = links.calendar_range(period) or links.period_range(period, anchor_day(context))
     flt = Filter(regions=tuple(state[REGION]), countries=tuple(state[COUNTRY]),
                  crime_areas=tuple(state[AREA]), operations=tuple(state[OPERATION]),
                  seized_items=tuple(state[ITEM]), since=since, until=until)
@@ -117,7 +125,7 @@ def _filter_from_widgets(context: Context) -> tuple[Filter, str]:
 def keep_filters(context: Context) -> Context:
     """On a page without the filters: keep their values for the next page (Streamlit forgets the
     state of widgets a run does not draw); the context unchanged."""
-    for key in (REGION, COUNTRY, AREA, OPERATION, PERIOD, RANGE):
+    for key in (REGION, COUNTRY, AREA, OPERATION, ITEM, PERIOD, RANGE, COMPARE):
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
     return context
@@ -128,24 +136,47 @@ def sidebar_filters(context: Context) -> Context:
     _apply_link(context)
     state = st.session_state
     for key, default in ((REGION, []), (COUNTRY, []), (AREA, []), (OPERATION, []), (ITEM, []),
-                         (PERIOD, links.DEFAULT_PERIOD)):
+                         (PERIOD, links.DEFAULT_PERIOD), (COMPARE, links.DEFAULT_COMPARISON)):
         state.setdefault(key, default)
     _render_widgets(context)
     flt, period = _filter_from_widgets(context)
     st.sidebar.caption(links.describe_period(flt, period))
+    compare = _compare_widget(flt)
     st.sidebar.button("Reset filters", on_click=reset_filters, icon=":material/restart_alt:")
+    copy_link_button()
     last_range = tuple(d for d in (flt.since, flt.until) if d is not None) or \
         tuple(d for d in (_first_day(context), anchor_day(context)) if d is not None)
     state[LAST_RANGE] = tuple(min(max(d, EARLIEST), LATEST) for d in last_range)  # a store may predate the range
-    params = links.params_from_filter(flt, period)
+    params = links.params_from_filter(flt, period) | links.compare_params(compare)
     if _url_params() != params:
         st.query_params.from_dict(params)
     state[WRITTEN] = params
     notices, for_params = state.get(NOTICES, ([], None))
     for notice in notices if for_params == params else []:
         st.warning(plain(notice), icon=":material/link_off:")
-    return replace(context, flt=flt, period=period)
+    return replace(context, flt=flt, period=period, compare=compare)
 
 
 def _first_day(context: Context) -> dt.date | None:
     return None if context.frame.empty else context.frame["date"].min().date()
+
+
+def _period_options(context: Context) -> list[str]:
+    """The rolling presets, then each calendar year and quarter that has records (latest
+    first), then the custom range; a linked calendar period without records is kept."""
+    months = context.frame["month"].unique().tolist() if len(context.frame) else []
+    calendar = links.calendar_periods(months)
+    chosen = st.session_state.get(PERIOD)
+    if chosen and chosen not in links.PERIODS and chosen not in calendar:
+        calendar.insert(0, chosen)
+    presets = [p for p in links.PERIODS if p != links.CUSTOM]
+    return [*presets, *calendar, links.CUSTOM]
+
+
+def _compare_widget(flt: Filter) -> str:
+    """The "Compare with" choice (previous period or same period last year), shown only when
+    the period has both dates; all time compares with nothing."""
+    if flt.since is None or flt.until is None:
+        return str(st.session_state.get(COMPARE) or links.DEFAULT_COMPARISON)
+    return str(st.sidebar.selectbox("Compare with", [*links.COMPARISONS], key=COMPARE,
+                                    format_func=lambda key: links.COMPARISONS[key]))
