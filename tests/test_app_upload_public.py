@@ -22,12 +22,11 @@ from tests.test_app_upload import (
     _table,
     _upload,
     _upload_page,
-    router_runs_every_time,
     store,
 )
 from tests.test_import_public import PUBLIC, title_rows_workbook
 
-__all__ = ["router_runs_every_time", "store"]  # fixtures used by this module's tests
+__all__ = ["store"]  # a fixture used by this module's tests
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
