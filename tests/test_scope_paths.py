@@ -77,7 +77,7 @@ def test_pages_take_the_scoped_context_and_never_the_engine() -> None:
 
 
 def test_the_router_scopes_before_filters_and_views_are_cached_per_scope() -> None:
-    router = (ROOT / "dashboard.py").read_text(encoding="utf-8")
+    router = (ROOT / "ocops" / "ui" / "router.py").read_text(encoding="utf-8")
     # the scoped context is made first; the filters (or their kept values) only narrow it
     assert router.index("context = data.load_context(identity)") < router.index("filters.sidebar_filters(context)")
     assert "load_context(" not in router.split("context = data.load_context(identity)", 1)[1]

@@ -22,6 +22,7 @@ from ocops import audit
 from ocops.auth import Identity, identity_from_claims, is_loopback, local_identity, refusal, session_expired
 from ocops.config import Settings
 from ocops.geo import CountryIndex
+from ocops.markup import plain
 from ocops.ui import navigation
 from ocops.ui.data import Context
 
@@ -120,7 +121,7 @@ def session_identity(settings: Settings, engine: Engine, countries: CountryIndex
     if not identity.allowed:
         deny(engine, identity, "no recognised role or scope")
         _screen_only()
-        st.info(NO_ACCESS.format(user=identity.user), icon=":material/lock:")
+        st.info(NO_ACCESS.format(user=plain(identity.user)), icon=":material/lock:")
         if st.button("Sign out", key="ocops_sign_out_denied"):
             _sign_out(engine, identity, "signed out")
         st.stop()
@@ -175,7 +176,7 @@ def user_box(engine: Engine, identity: Identity) -> None:
     if not auth_configured():
         st.caption(LOCAL_NOTICE)
         return
-    st.sidebar.caption(f"Signed in as **{identity.user}** ({identity.role}; {identity.scope_text()})")
+    st.sidebar.caption(f"Signed in as **{plain(identity.user)}** ({identity.role}; {plain(identity.scope_text())})")
     if st.sidebar.button("Sign out", key="ocops_sign_out", icon=":material/logout:"):
         _sign_out(engine, identity, "signed out")
 

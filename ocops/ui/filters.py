@@ -92,8 +92,8 @@ def _render_widgets(context: Context) -> None:
     state[OPERATION] = [o for o in state.get(OPERATION, []) if o in set(operations)]
     sidebar.multiselect("Operation", operations, key=OPERATION, placeholder="All operations (type to search)")
     sidebar.multiselect("Seized item", list(context.vocabulary.items.items), key=ITEM, placeholder="All seized items")
-    sidebar.selectbox("Period", list(links.PERIODS), key=PERIOD, format_func=links.PERIODS.__getitem__,
-                      on_change=_seed_custom_range)
+    sidebar.selectbox("Period", _period_options(context), key=PERIOD, on_change=_seed_custom_range,
+                      format_func=lambda p: links.PERIODS.get(p) or links.calendar_label(p) or p)
     if state[PERIOD] == links.CUSTOM:
         sidebar.date_input("From – to", key=RANGE, min_value=EARLIEST, max_value=LATEST, format="YYYY-MM-DD",
                            help="Pick two days in the calendar, or type them (year, month, day) and click outside "

@@ -75,7 +75,7 @@ def file_facts(context: Context, upload: uploads.Upload) -> uploads.Upload:
     """What was detected (one line of small text) and the header row; the file as read from that row."""
     facts = st.empty()
     upload = shape.header_row(upload, context.settings.max_upload_bytes)
-    facts.caption(uploads.file_facts(upload))
+    facts.caption(plain(uploads.file_facts(upload)))
     return upload
 
 
