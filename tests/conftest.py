@@ -95,7 +95,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path, pg_available: bool
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test that uses a store runs on SQLite and on PostgreSQL."""
-    if "store_url" in metafunc.fixturenames:
+    chosen = any(m.args and "store_url" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize"))
+    if "store_url" in metafunc.fixturenames and not chosen:  # a test may name its store kinds itself
         metafunc.parametrize("store_url", ["sqlite", "postgresql"], indirect=True)
 
 

@@ -40,9 +40,8 @@ def test_the_store_refuses_to_change_or_remove_entries(engine: Engine, statement
     assert [r["action"] for r in audit.entries(engine)] == ["export"]
 
 
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)  # SQLite has no TRUNCATE
 def test_truncate_is_refused_on_postgresql(engine: Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no TRUNCATE")
     audit.record(engine, "ana@example.org", "export", {})
     with pytest.raises(sa.exc.DatabaseError, match=REFUSAL), engine.begin() as conn:
         conn.execute(sa.text("TRUNCATE audit_log"))
