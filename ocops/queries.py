@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -389,8 +391,61 @@ def compact_frame(raw: pd.DataFrame, raw_quantities: pd.DataFrame | None = None)
     return frame
 
 
+SELECTIONS_KEPT = 4  # a page's filter, its comparison period and an operation of it, per frame
+
+
+class Selections:
+    """The last few selections of one frame, kept in ``frame.attrs["selections"]`` so that
+    every view of one filter (and every rerun that keeps it) selects once.
+
+    Frames are never modified once built, so a selection stays valid as long as its frame.
+    A frame derived from this one (pandas deep-copies ``attrs``) starts with none.
+    """
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[tuple[Filter, int], tuple[CountryIndex | None, pd.DataFrame | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Selections:
+        return Selections()
+
+    def __reduce__(self) -> tuple[type[Selections], tuple[()]]:
+        return Selections, ()  # a pickled frame (st.cache_data) carries no selections
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def of(self, frame: pd.DataFrame, flt: Filter, countries: CountryIndex | None) -> pd.DataFrame:
+        """The selection of ``flt`` from ``frame``, computed on first use."""
+        key = (flt, id(countries))
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+        if found is None:
+            chosen = _select(frame, flt, countries)
+            found = (countries, None if chosen is frame else chosen)  # never a reference to the frame itself
+            with self._lock:
+                self._kept[key] = found
+                while len(self._kept) > SELECTIONS_KEPT:
+                    self._kept.popitem(last=False)
+        return frame if found[1] is None else found[1]
+
+
 def select(frame: pd.DataFrame, flt: Filter, countries: CountryIndex | None) -> pd.DataFrame:
-    """The rows of ``frame`` that ``flt`` selects."""
+    """The rows of ``frame`` that ``flt`` selects (remembered per frame: see :class:`Selections`).
+
+    The result is shared with later callers of the same filter: never modify it."""
+    selections = frame.attrs.get("selections")
+    if not isinstance(selections, Selections):
+        selections = frame.attrs["selections"] = Selections()
+    return selections.of(frame, flt, countries)
+
+
+def _select(frame: pd.DataFrame, flt: Filter, countries: CountryIndex | None) -> pd.DataFrame:
+    """:func:`select` computed (the only place a selection is)."""
     mask = np.ones(len(frame), dtype=bool)
     scope = _country_scope(flt, countries) if countries is not None or not flt.regions else None
     if flt.regions and countries is None:

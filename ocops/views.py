@@ -432,3 +432,27 @@ def _minutes(timestamp: str) -> str:
 def latest_date(frame: pd.DataFrame) -> Any:
     """The latest record date (a datetime.date), or None for an empty store."""
     return None if frame.empty else frame["date"].max().date()
+
+
+@dataclass(frozen=True)
+class FrameFacts:
+    """What the filters need of the whole (scoped) frame: found once per data version, not per rerun."""
+
+    first_day: dt.date | None
+    last_day: dt.date | None
+    months: tuple[int, ...]  # YYYYMM with records, ascending
+    operations: tuple[str, ...]  # every operation name, sorted
+
+
+def frame_facts(frame: pd.DataFrame) -> FrameFacts:
+    """First and last record day, the months with records and the operation names of ``frame``."""
+    if frame.empty:
+        return FrameFacts(None, None, (), ())
+    yyyymm = frame["month"].to_numpy().astype(np.int64)
+    index = (yyyymm // 100) * 12 + yyyymm % 100 - 1
+    first = int(index.min())
+    present = np.flatnonzero(np.bincount(index - first)) + first
+    days = frame["date"].to_numpy()
+    return FrameFacts(pd.Timestamp(days.min()).date(), pd.Timestamp(days.max()).date(),
+                      tuple(int(m // 12 * 100 + m % 12 + 1) for m in present),
+                      tuple(sorted(str(o) for o in frame["operation"].cat.categories)))

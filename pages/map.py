@@ -5,7 +5,7 @@ import streamlit as st
 from ocops import maps
 from ocops.gazetteer import load_gazetteer
 from ocops.ui import components
-from ocops.ui.data import page_context, view
+from ocops.ui.data import map_view, page_context, view
 from ocops.ui.map_select import CLICKS, clicked_countries, country_click_handler
 
 STYLES = {"points": "Points", "hexagons": "Hexagons", "heat": "Heat map", None: "No points"}
@@ -22,7 +22,7 @@ measure = measure_col.selectbox("Measure", list(maps.MAP_MEASURES), format_func=
 style = style_col.selectbox("Records", list(STYLES), format_func=STYLES.get, key="map_points")
 show_links = links_col.toggle("Links", key="map_links")
 operation = operation_col.selectbox(
-    "Links of", [None, *maps.operations_in(context.frame, context.flt, context.countries)],
+    "Links of", [None, *map_view(context, "operations_in")],
     format_func=lambda o: "All operations in the filter" if o is None else o, key="map_operation",
     disabled=not show_links)
 top_links = top_col.select_slider("Strongest links", [10, 25, 50, 100, 250], value=maps.MAX_LINKS, key="map_top_links",
@@ -32,8 +32,7 @@ top_links = top_col.select_slider("Strongest links", [10, 25, 50, 100, 250], val
 options = maps.MapOptions(measure=measure, point_style=style, links=show_links, operation=operation,
                           selected=context.flt.countries, max_links=top_links, clicked=clicked_countries())
 raw = view(context, "map_points") if style else None
-world = maps.world_map(context.frame, context.flt, context.countries, options, raw,
-                       load_gazetteer() if style else None)
+world = map_view(context, "world_map", options, extra=(raw, load_gazetteer() if style else None))
 
 st.markdown(maps.legend_html(world.legend, measure), unsafe_allow_html=True)
 if world.placement is not None and style == "points":

@@ -4,7 +4,7 @@ import streamlit as st
 
 from ocops import charts, maps
 from ocops.ui import components
-from ocops.ui.data import page_context, view
+from ocops.ui.data import map_view, page_context, view
 
 context = page_context()
 st.title("Overview")
@@ -18,7 +18,7 @@ components.items_table(view(context, "items_table"))
 left, right = st.columns([3, 2])
 with left:
     st.subheader("Arrests by country")
-    world = maps.choropleth(context.frame, context.flt, context.countries, "arrests", context.flt.countries)
+    world = map_view(context, "choropleth", "arrests", context.flt.countries)
     st.markdown(maps.legend_html(world.legend, "arrests"), unsafe_allow_html=True)
     st.pydeck_chart(world.deck, height=320, key="overview_map")
 with right:

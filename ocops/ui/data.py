@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from ocops import queries, snapshot, views
+from ocops import maps, queries, snapshot, views
 from ocops.auth import EVERYTHING, Identity, Scope, local_identity, scope_frame
 from ocops.config import Settings, load_settings
 from ocops.geo import CountryIndex, load_countries
@@ -43,6 +43,7 @@ class Context:
     period: str = "last-12-months"
     identity: Identity = local_identity("unknown")  # frame holds only identity.scope's records
     compare: str = "previous"  # what deltas compare with: ocops.links.COMPARISONS
+    facts: views.FrameFacts = views.FrameFacts(None, None, (), ())  # of ``frame``, found once per version
 
     @property
     def scope(self) -> Scope:
@@ -109,6 +110,11 @@ def _scoped(store_key: str, version: int, scope: Scope, _frame: pd.DataFrame) ->
     return scope_frame(_frame, scope)
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _facts(store_key: str, version: int, scope: Scope, _frame: pd.DataFrame) -> views.FrameFacts:
+    return views.frame_facts(_frame)
+
+
 def load_context(identity: Identity) -> Context:
     """Settings, store, vocabulary and the frame of the current data version, cut to the user's scope
     here, once, before any filter or URL parameter is read (no filter yet). The identity is required:
@@ -116,8 +122,10 @@ def load_context(identity: Identity) -> Context:
     config, vocab, engine = opened()
     version = data_version(engine)
     key = str(engine.url)
-    frame = _scoped(key, version, identity.scope or EVERYTHING, _frame(key, version, engine, config.cache_dir))
-    return Context(config, engine, vocab, version, frame, _status(key, version, engine), identity=identity)
+    scope = identity.scope or EVERYTHING
+    frame = _scoped(key, version, scope, _frame(key, version, engine, config.cache_dir))
+    return Context(config, engine, vocab, version, frame, _status(key, version, engine), identity=identity,
+                   facts=_facts(key, version, scope, frame))
 
 
 def publish(context: Context) -> None:
@@ -146,8 +154,10 @@ def clear_caches() -> None:
     """Forget the cached frame, status and views, e.g. right after an import or a batch removal."""
     _frame.clear()
     _scoped.clear()
+    _facts.clear()
     _status.clear()
     _view.clear()
+    _map.clear()
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -162,6 +172,20 @@ def view(context: Context, name: str, *args: Any, flt: Filter | None = None) -> 
                  context.frame, context.countries)
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _map(name: str, store_key: str, version: int, scope: Scope, flt: Filter, args: tuple[Any, ...],
+         _frame: pd.DataFrame, _countries: CountryIndex, _extra: tuple[Any, ...]) -> Any:
+    return getattr(maps, name)(_frame, flt, _countries, *args, *_extra)
+
+
+def map_view(context: Context, name: str, *args: Any, extra: tuple[Any, ...] = ()) -> Any:
+    """``ocops.maps.<name>(frame, filter, countries, *args, *extra)``, kept per data version, scope,
+    filter and ``args`` (a deck is built once, not on every rerun). ``extra`` must follow from the
+    others (e.g. the points of the same filter): it is not part of the key."""
+    return _map(name, context.store_key, context.version, context.scope, context.flt, tuple(args),
+                context.frame, context.countries, extra)
+
+
 def anchor_day(context: Context) -> dt.date:
     """The day rolling periods end on: the latest record date (today for an empty store)."""
-    return views.latest_date(context.frame) or dt.date.today()
+    return context.facts.last_day or dt.date.today()

@@ -34,7 +34,7 @@ def _url_params() -> dict[str, list[str]]:
 
 
 def _operations(context: Context) -> list[str]:
-    return sorted(str(o) for o in context.frame["operation"].cat.categories) if len(context.frame) else []
+    return list(context.facts.operations)
 
 
 def _set_widgets(flt: Filter, period: str) -> None:
@@ -158,14 +158,13 @@ def sidebar_filters(context: Context) -> Context:
 
 
 def _first_day(context: Context) -> dt.date | None:
-    return None if context.frame.empty else context.frame["date"].min().date()
+    return context.facts.first_day
 
 
 def _period_options(context: Context) -> list[str]:
     """The rolling presets, then each calendar year and quarter that has records (latest
     first), then the custom range; a linked calendar period without records is kept."""
-    months = context.frame["month"].unique().tolist() if len(context.frame) else []
-    calendar = links.calendar_periods(months)
+    calendar = links.calendar_periods(context.facts.months)
     chosen = st.session_state.get(PERIOD)
     if chosen and chosen not in links.PERIODS and chosen not in calendar:
         calendar.insert(0, chosen)
