@@ -16,6 +16,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -191,9 +192,9 @@ def load_frame(engine: Engine) -> pd.DataFrame:
     """
     path = sqlite_file(engine)
     if path is not None and os.path.getsize(path) >= sqlite_arrow.MIN_BYTES:
-        raw = _read_sqlite_arrow(path, str(_frame_query().compile(dialect=engine.dialect)))
-        quantity_sql = str(_quantity_query().compile(dialect=engine.dialect))
-        raw_quantities = _read_sqlite_arrow(path, quantity_sql) if raw is not None else None
+        queries = [str(query.compile(dialect=engine.dialect)) for query in (_frame_query(), _quantity_query())]
+        with ThreadPoolExecutor(max_workers=2) as pool:  # two child processes, one per core
+            raw, raw_quantities = pool.map(lambda sql: _read_sqlite_arrow(path, sql), queries)
         if raw is not None and raw_quantities is not None:
             return compact_frame(raw, raw_quantities)
     with engine.connect() as conn:  # PostgreSQL, or the child reader is not available
@@ -261,6 +262,14 @@ def _read_query(conn: Connection, query: sa.Select[Any], names: Sequence[str]) -
     finally:
         cursor.close()
     return raw
+
+
+def _dates(values: pd.Series, errors: str = "raise") -> pd.Series:
+    """ISO dates as datetime64 (already parsed ones, e.g. by the Arrow reader, as they are)."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values
+    text = values.astype(object) if errors == "coerce" else values.astype(str)
+    return pd.to_datetime(text, format="ISO8601", errors=errors)  # type: ignore[call-overload]
 
 
 def _numbers(raw: pd.DataFrame, name: str, dtype: str) -> np.ndarray:
@@ -363,8 +372,7 @@ def _quantity_table(raw: pd.DataFrame, versions: np.ndarray) -> pd.DataFrame:
 def compact_frame(raw: pd.DataFrame, raw_quantities: pd.DataFrame | None = None) -> pd.DataFrame:
     """Types and derived columns for fast grouping: categoricals, int64 counts, kg/l/items, month;
     the quantities as a companion table (:class:`Quantities`) with their sums per record."""
-    dates = (pd.to_datetime(raw["date"].astype(str), format="ISO8601") if len(raw)
-             else pd.Series([], dtype="datetime64[s]"))
+    dates = _dates(raw["date"]) if len(raw) else pd.Series([], dtype="datetime64[s]")
     frame = pd.DataFrame({
         "date": dates.astype("datetime64[s]").to_numpy(),
         "country": _category(raw["country"]),
@@ -385,8 +393,7 @@ def compact_frame(raw: pd.DataFrame, raw_quantities: pd.DataFrame | None = None)
         frame["latitude"] = pd.to_numeric(raw["latitude"], errors="coerce").to_numpy(dtype="float64")
         frame["longitude"] = pd.to_numeric(raw["longitude"], errors="coerce").to_numpy(dtype="float64")
         frame["city"] = _category(raw["city"])
-        ends = pd.to_datetime(raw["end_date"].astype(object), format="ISO8601", errors="coerce")
-        frame["end_date"] = ends.astype("datetime64[s]").to_numpy()
+        frame["end_date"] = _dates(raw["end_date"], errors="coerce").astype("datetime64[s]").to_numpy()
         frame["lead_agency"] = _category(raw["lead_agency"])
     return frame
 
