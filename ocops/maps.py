@@ -410,8 +410,13 @@ class OfflineDeck(pdk.Deck):
     the boundaries); Streamlit sends ``to_json()`` as it is."""
 
     def to_json(self) -> str:
-        """The deck spec as compact JSON with sorted keys."""
-        return json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+        """The deck spec as compact JSON with sorted keys, written once: a deck is not changed
+        after it is built (the dashboard keeps decks per filter and sends one on every rerun)."""
+        written = self.__dict__.get("_compact_json")
+        if written is None:
+            written = json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+            self.__dict__["_compact_json"] = written
+        return str(written)
 
 
 def make_deck(layers: Sequence[pdk.Layer], view: pdk.ViewState = OCEAN_VIEW) -> pdk.Deck:

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from ocops import charts, views
+from ocops import views
 from ocops.ui import components
-from ocops.ui.data import page_context, view
+from ocops.ui.data import figure, page_context, view
 
 context = page_context()
 st.title("Breakdown")
@@ -18,7 +18,7 @@ by = right.segmented_control("Shares by", ["region", "crime_area", "country", "o
                              format_func=lambda k: k.replace("_", " ").capitalize(), key="breakdown_by") or "region"
 
 table = view(context, "crosstab", measure)
-st.plotly_chart(charts.heatmap(table, measure), key="breakdown_heatmap")
+st.plotly_chart(figure(context, "heatmap", "crosstab", (measure,), measure), key="breakdown_heatmap")
 st.subheader("Region x crime area with totals")
 st.caption("Totals of operations and countries count each one once, even if it spans several cells.")
 st.dataframe(table, column_config=components.number_columns(table), placeholder="–")
@@ -35,8 +35,8 @@ item_measure = left.selectbox("Item measure", ["records", *views.QUANTITY_MEASUR
                               format_func=views.MEASURE_LABELS.get, key="breakdown_item_measure")
 across = right.segmented_control("Items by", list(views.ITEM_ACROSS), default="region",
                                  format_func=views.ITEM_ACROSS.get, key="breakdown_item_across") or "region"
-items = view(context, "items_across", across, item_measure)
-st.plotly_chart(charts.item_bars(items, item_measure, views.ITEM_ACROSS[across]), key="breakdown_items")
+st.plotly_chart(figure(context, "item_bars", "items_across", (across, item_measure), item_measure,
+                       views.ITEM_ACROSS[across]), key="breakdown_items")
 
 st.subheader("Current vs previous period")
 components.table(view(context, "period_comparison", context.compare), {

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from ocops import charts, maps
+from ocops import maps
 from ocops.ui import components
-from ocops.ui.data import map_view, page_context, view
+from ocops.ui.data import figure, map_view, page_context, view
 
 context = page_context()
 st.title("Overview")
@@ -22,16 +22,16 @@ with left:
     st.markdown(maps.legend_html(world.legend, "arrests"), unsafe_allow_html=True)
     st.pydeck_chart(world.deck, height=320, key="overview_map")
 with right:
-    monthly = view(context, "time_series", "arrests", "month", None)
-    st.plotly_chart(charts.monthly_line(monthly, "arrests"), key="overview_monthly")
+    st.plotly_chart(figure(context, "monthly_line", "time_series", ("arrests", "month", None), "arrests"),
+                    key="overview_monthly")
 
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(charts.horizontal_bars(view(context, "totals_by", "region"), "arrests", "Arrests by region"),
+    st.plotly_chart(figure(context, "horizontal_bars", "totals_by", ("region",), "arrests", "Arrests by region"),
                     key="overview_regions")
 with right:
-    by_area = view(context, "totals_by", "crime_area")
-    st.plotly_chart(charts.horizontal_bars(by_area, "arrests", "Arrests by crime area"), key="overview_areas")
+    st.plotly_chart(figure(context, "horizontal_bars", "totals_by", ("crime_area",), "arrests",
+                           "Arrests by crime area"), key="overview_areas")
 
 st.subheader("Latest operations")
 components.table(view(context, "latest_operations"), {

@@ -2,11 +2,10 @@
 
 import streamlit as st
 
-from ocops import charts, views
+from ocops import views
 from ocops.ui import components
-from ocops.ui.data import page_context, view
+from ocops.ui.data import figure, page_context
 from ocops.ui.interaction import filter_on_click
-from ocops.ui.operations import operation_periods
 
 context = page_context()
 st.title("Timeline")
@@ -21,11 +20,11 @@ granularity = middle.segmented_control("Granularity", list(views.GRANULARITIES),
 stack_by = right.segmented_control("Stack by", list(views.STACKS), default="crime_area",
                                    format_func=views.STACKS.get, key="timeline_stack") or "crime_area"
 
-series = view(context, "time_series", measure, granularity, stack_by)
-st.plotly_chart(charts.stacked_bars(series, measure, f"{views.MEASURE_LABELS[measure]} per {granularity}", granularity),
+title = f"{views.MEASURE_LABELS[measure]} per {granularity}"
+st.plotly_chart(figure(context, "stacked_bars", "time_series", (measure, granularity, stack_by), measure, title,
+                       granularity),
                 key="timeline_bars", on_select=lambda: filter_on_click("timeline_bars", stack_by),
                 selection_mode="points")
 st.caption(f"Click a bar to filter on its {views.STACKS[stack_by].lower()}.")
 
-periods = operation_periods(context, measure, top=50)
-st.plotly_chart(charts.gantt(periods, measure), key="timeline_gantt")
+st.plotly_chart(figure(context, "gantt", "gantt", (measure, 50), measure), key="timeline_gantt")

@@ -3,7 +3,7 @@
 A filter change selects the records of the new filter once (plus once for the period
 it is compared with), however many figures the page shows; a rerun that changes
 nothing (a click elsewhere, a widget that does not touch the figures) selects nothing
-and computes no view, map or frame fact again.
+and computes no view, chart, map or frame fact again.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from ocops import maps, queries, views
+from ocops import charts, maps, queries, views
+from ocops.geo import CountryIndex
 from tests.test_app_pages import _store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,15 +41,18 @@ class Calls:
         for module, names in ((views, ("kpis", "items_table", "time_series", "totals_by", "latest_operations",
                                        "crosstab", "share_table", "period_comparison", "operations_table",
                                        "by_country", "gantt", "map_points", "items_across", "frame_facts")),
-                              (maps, ("choropleth", "world_map", "operations_in"))):
+                              (maps, ("choropleth", "world_map", "operations_in")),
+                              (charts, ("monthly_line", "horizontal_bars", "stacked_bars", "gantt", "heatmap",
+                                        "item_bars"))):
             for name in names:
                 monkeypatch.setattr(module, name, self._counting(module, name))
 
     def _counting(self, module: Any, name: str) -> Any:
         real = getattr(module, name)
 
-        def counted(*args: Any, **kwargs: Any) -> Any:  # (frame, filter, countries, what it shows...)
-            shown = ", ".join(repr(a) for a in (*args[1:2], *args[3:], *kwargs.values()) if not hasattr(a, "shape"))
+        def counted(*args: Any, **kwargs: Any) -> Any:  # keyed by what it shows: no frame, table or index
+            shown = ", ".join(repr(a) for a in (*args, *kwargs.values())
+                              if not hasattr(a, "shape") and not isinstance(a, CountryIndex))
             self.computed[f"{module.__name__}.{name}({shown})"] += 1
             return real(*args, **kwargs)
 

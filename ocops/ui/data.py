@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from ocops import maps, queries, snapshot, views
+from ocops import charts, maps, queries, snapshot, views
 from ocops.auth import EVERYTHING, Identity, Scope, local_identity, scope_frame
 from ocops.config import Settings, load_settings
 from ocops.geo import CountryIndex, load_countries
@@ -158,6 +158,7 @@ def clear_caches() -> None:
     _status.clear()
     _view.clear()
     _map.clear()
+    _figure.clear()
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -170,6 +171,20 @@ def view(context: Context, name: str, *args: Any, flt: Filter | None = None) -> 
     """``ocops.views.<name>(frame, filter, countries, *args)``, cached per data version, scope and filter."""
     return _view(name, context.store_key, context.version, context.scope, flt or context.flt, tuple(args),
                  context.frame, context.countries)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _figure(builder: str, name: str, store_key: str, version: int, scope: Scope, flt: Filter, args: tuple[Any, ...],
+            chart_args: tuple[Any, ...], _frame: pd.DataFrame, _countries: CountryIndex) -> Any:
+    table = _view(name, store_key, version, scope, flt, args, _frame, _countries)
+    return getattr(charts, builder)(table, *chart_args)
+
+
+def figure(context: Context, builder: str, name: str, args: tuple[Any, ...] = (), *chart_args: Any) -> Any:
+    """``ocops.charts.<builder>(view(name, *args), *chart_args)``: a chart of a view, built once per
+    data version, scope, filter and arguments, not on every rerun (Streamlit only serialises it)."""
+    return _figure(builder, name, context.store_key, context.version, context.scope, context.flt, tuple(args),
+                   tuple(chart_args), context.frame, context.countries)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

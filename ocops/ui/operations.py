@@ -17,11 +17,6 @@ def operations_with_agencies(context: Context) -> pd.DataFrame:
     return view(context, "operations_table")
 
 
-def operation_periods(context: Context, measure: str, top: int = 50) -> pd.DataFrame:
-    """``views.gantt``: each operation's period, running to its latest end_date."""
-    return view(context, "gantt", measure, top)
-
-
 @st.cache_data(max_entries=4, show_spinner=False)
 def _batches(store_key: str, version: int, _engine: Engine) -> list[dict[str, Any]]:
     return list_batches(_engine)
