@@ -14,16 +14,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
-from benchmarks.common import ROOT, demo_csv, emit, median_time, run_cli
-from ocops import queries, views
+from benchmarks.common import ROOT, demo_csv, emit, fresh_states, median_time, run_cli, state_filter, target_ms
+from ocops import charts, maps, queries, views
 from ocops.geo import load_countries
 from ocops.importer import Vocabulary, import_path
 from ocops.snapshot import cached_frame
@@ -59,14 +61,30 @@ print(json.dumps({"rss_before_mb": before / 2**20, "rss_after_mb": after / 2**20
 """
 
 
-def overview(frame, flt, countries) -> None:  # type: ignore[no-untyped-def]
+# What pages/overview.py computes for one filter, in its order: views, then the charts and
+# the map deck built from them (tests/test_benchmarks.py checks that the page computes exactly this).
+OVERVIEW_VIEWS: tuple[tuple[str, tuple[Any, ...]], ...] = (
+    ("kpis", ("previous",)), ("items_table", ()), ("time_series", ("arrests", "month", None)),
+    ("totals_by", ("region",)), ("totals_by", ("crime_area",)), ("latest_operations", ()),
+)
+OVERVIEW_CHARTS: tuple[tuple[str, int, tuple[Any, ...]], ...] = (  # builder, index of its view, chart arguments
+    ("monthly_line", 2, ("arrests",)), ("horizontal_bars", 3, ("arrests", "Arrests by region")),
+    ("horizontal_bars", 4, ("arrests", "Arrests by crime area")),
+)
+
+
+def overview(frame: Any, flt: queries.Filter, countries: Any) -> None:
     """Everything the Overview page computes for one filter."""
-    views.kpis(frame, flt, countries)
-    views.items_table(frame, flt, countries)
-    for by in ("region", "crime_area"):
-        views.totals_by(frame, flt, countries, by)
-    views.by_country(frame, flt, countries)
-    views.time_series(frame, flt, countries, "arrests", "month", "crime_area")
+    tables = [getattr(views, name)(frame, flt, countries, *args) for name, args in OVERVIEW_VIEWS]
+    for builder, index, chart_args in OVERVIEW_CHARTS:
+        getattr(charts, builder)(tables[index], *chart_args)
+    maps.choropleth(frame, flt, countries, "arrests", flt.countries).deck.to_json()
+
+
+def describe(state: dict[str, Any]) -> str:
+    """A filter state in a few words, for the JSON."""
+    parts = [*state["f_region"], *state["f_country"], *state["f_crime_area"]] or ["everything"]
+    return f"{' + '.join(parts)}, {state['f_period']}"
 
 
 def main() -> None:
@@ -74,6 +92,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--db", help="an existing store holding the records (default: build a new SQLite one)")
+    parser.add_argument("--cache", help="the frame-copy folder (default: a new temporary one)")
+    parser.add_argument("--states", type=int, default=10, help="fresh filter states (>= 10)")
     args = parser.parse_args()
     countries, taxonomy = load_countries(), load_taxonomy()
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,23 +105,22 @@ def main() -> None:
             start = time.perf_counter()
             import_path(engine, demo_csv(args.rows, folder), Vocabulary(countries, taxonomy))
             build_s = time.perf_counter() - start
-        cache = folder / "cache"
+        cache = Path(args.cache) if args.cache else folder / "cache"
         start = time.perf_counter()
+        cached_frame(engine, None)  # what a process with no copy of this data version pays
+        store_load_s = time.perf_counter() - start
+        cached_frame(engine, cache)  # writes the copy when there is none
+        copy_load_s = median_time(lambda: cached_frame(engine, cache), repeat=3)
         frame = cached_frame(engine, cache)
-        cold_load_s = time.perf_counter() - start
-        warm_load_s = median_time(lambda: cached_frame(engine, cache), repeat=3)
         latest = views.latest_date(frame) or dt.date.today()
-        year_ago = latest - dt.timedelta(days=364)
-        filters = {
-            "all time": queries.Filter(),
-            "last 12 months": queries.Filter(since=year_ago, until=latest),
-            "Europe, last 12 months": queries.Filter(regions=("Europe",), since=year_ago, until=latest),
-            "one country": queries.Filter(countries=("FRA",)),
-            "crime area + region": queries.Filter(regions=("Africa",), crime_areas=("Drug trafficking",)),
-        }
-        overview(frame, filters["all time"], countries)  # warm up
-        medians = {name: round(median_time(lambda f=flt: overview(frame, f, countries), repeat=7) * 1000, 1)
-                   for name, flt in filters.items()}
+        states = fresh_states(countries.regions(), taxonomy.areas, args.states)
+        filters = [state_filter(state, latest) for state in states]
+        overview(frame, queries.Filter(), countries)  # the first call imports and warms what any page would
+        times = []
+        for flt in filters:  # each state once: no figure comes from a cache
+            start = time.perf_counter()
+            overview(frame, flt, countries)
+            times.append((time.perf_counter() - start) * 1000)
         with engine.connect() as conn:
             def sql() -> None:
                 for statement in SQL_BASELINE:
@@ -115,19 +134,22 @@ def main() -> None:
         probe = subprocess.run([sys.executable, "-c", MEMORY_PROBE, url, str(cache)], cwd=ROOT,
                                capture_output=True, text=True, check=True)
         memory = json.loads(probe.stdout)
-        worst = max(medians.values())
+        worst, limit = max(times), target_ms(len(frame))
+        summary_ok = cli_warm_s <= 3
         emit({
             "benchmark": "queries", "rows": len(frame), "store": engine.dialect.name,
             "build_store_s": None if build_s is None else round(build_s, 1),
-            "frame_load_from_store_s": round(cold_load_s, 2), "frame_load_from_copy_s": round(warm_load_s, 2),
-            "overview_aggregates_median_ms": medians, "overview_worst_median_ms": worst, "target_ms": 150,
+            "frame_load_from_store_s": round(store_load_s, 2), "frame_load_from_copy_s": round(copy_load_s, 2),
+            "overview_fresh_states": len(times), "overview_max_ms": round(worst, 1),
+            "overview_median_ms": round(statistics.median(times), 1), "target_ms": limit,
+            "overview_ms_per_state": {describe(state): round(ms, 1) for state, ms in zip(states, times, strict=True)},
             "sql_group_by_baseline_ms": sql_baseline_ms,
-            "cli_summary_by_month_s": {"first_run": round(cli_cold_s, 2), "next_runs": round(cli_warm_s, 2),
+            "cli_summary_by_month_s": {"first_run_no_copy": round(cli_cold_s, 2), "next_runs": round(cli_warm_s, 2),
                                        "target": 3.0},
             "cli_equals_app": cli_figures == app_figures,
             "memory": {k: round(v, 1) if isinstance(v, float) else v for k, v in memory.items()},
-            "memory_over_idle_mb": round(memory["rss_after_mb"] - memory["rss_before_mb"], 1), "memory_target_mb": 300,
-            "ok": worst <= 150 and cli_warm_s <= 3 and memory["rss_after_mb"] - memory["rss_before_mb"] <= 300,
+            "memory_over_idle_mb": round(memory["rss_after_mb"] - memory["rss_before_mb"], 1),
+            "ok": {"overview_max": worst <= limit, "summary": summary_ok, "cli_equals_app": cli_figures == app_figures},
         })
         engine.dispose()
 

@@ -20,6 +20,7 @@ from ocops.geo import CountryIndex, load_countries
 from ocops.importer import Vocabulary
 from ocops.store import open_store
 from ocops.taxonomy import Taxonomy, load_taxonomy
+from tests.counting import Calls
 
 PG_URL = os.environ.get("OCOPS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -147,3 +148,15 @@ def app_url(tmp_path: Path) -> Iterator[str]:
     with serve_dashboard({"OCOPS_DATABASE_URL": f"sqlite:///{tmp_path / 'ocops.db'}",
                           "OCOPS_LOAD_SAMPLE": "true"}) as url:
         yield url
+
+
+@pytest.fixture
+def calls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calls]:
+    """The dashboard's fixture store (tests/test_app_pages.py), with every computation counted."""
+    import streamlit as st
+
+    from tests.test_app_pages import _store
+
+    _store(tmp_path, monkeypatch, load=True)
+    yield Calls(monkeypatch)
+    st.cache_resource.clear()
