@@ -19,7 +19,8 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -179,7 +180,7 @@ def country_layers(table: pd.DataFrame, measure: str, bins: Sequence[LegendBin],
     rows = {r["iso3"]: r for r in table.to_dict("records")}
     chosen = set(selected)
     features, drawn = [], set()
-    for feature in load_boundaries()["features"]:
+    for feature, shape in zip(load_boundaries()["features"], _shapes()[0], strict=True):
         iso3 = feature["properties"]["iso3"]
         drawn.add(iso3)
         country, row = countries.get(iso3), rows.get(iso3)
@@ -189,7 +190,7 @@ def country_layers(table: pd.DataFrame, measure: str, bins: Sequence[LegendBin],
                  "line": [20, 20, 20] if iso3 in chosen else [255, 255, 255],
                  "width": 3 if iso3 in chosen else 0.5,
                  "tip": _tip(country.name, country.region, row)}
-        features.append({"type": "Feature", "geometry": feature["geometry"], "properties": props})
+        features.append({"type": "Feature", "geometry": shape, "properties": props})
     small = []
     for iso3, row in rows.items():
         if iso3 in drawn:
@@ -405,6 +406,42 @@ def fit_view(iso3s: Sequence[str], countries: CountryIndex, width: int = 560, he
                          zoom=zoom, min_zoom=-1, max_zoom=8)
 
 
+class Shape(Mapping[str, Any]):
+    """The geometry of one bundled boundary (``geo.load_boundaries``), as a read-only mapping.
+
+    A deck writes it from a copy serialised once per process instead of serialising the
+    world's coordinates again for every filter (most of a country map's JSON)."""
+
+    def __init__(self, index: int, geometry: Mapping[str, Any]) -> None:
+        self.index, self._geometry = index, geometry
+
+    def __getitem__(self, key: str) -> Any:
+        return self._geometry[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._geometry)
+
+    def __len__(self) -> int:
+        return len(self._geometry)
+
+
+_SHAPE_MARK = re.compile(r'"@@ocops-shape:(\d+)@@"')
+
+
+@lru_cache(maxsize=1)
+def _shapes() -> tuple[list[Shape], list[str]]:
+    """Each bundled boundary's geometry as a Shape and as compact JSON with sorted keys."""
+    geometries = [feature["geometry"] for feature in load_boundaries()["features"]]
+    return ([Shape(i, g) for i, g in enumerate(geometries)],
+            [json.dumps(g, sort_keys=True, separators=(",", ":")) for g in geometries])
+
+
+def _serialise(value: Any) -> Any:
+    if isinstance(value, Shape):
+        return f"@@ocops-shape:{value.index}@@"
+    return default_serialize(value)
+
+
 class OfflineDeck(pdk.Deck):
     """A pydeck Deck whose JSON is compact (pydeck indents by 2, which triples the size of
     the boundaries); Streamlit sends ``to_json()`` as it is."""
@@ -414,7 +451,9 @@ class OfflineDeck(pdk.Deck):
         after it is built (the dashboard keeps decks per filter and sends one on every rerun)."""
         written = self.__dict__.get("_compact_json")
         if written is None:
-            written = json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+            text = json.dumps(self, sort_keys=True, default=_serialise, separators=(",", ":"))
+            shapes = _shapes()[1]
+            written = _SHAPE_MARK.sub(lambda found: shapes[int(found.group(1))], text)
             self.__dict__["_compact_json"] = written
         return str(written)
 
@@ -425,15 +464,16 @@ def make_deck(layers: Sequence[pdk.Layer], view: pdk.ViewState = OCEAN_VIEW) -> 
 
 
 def view_countries(frame: pd.DataFrame, flt: Filter, countries: CountryIndex,
-                   clicked: Sequence[str] = ()) -> list[str]:
+                   clicked: Sequence[str] = (), table: pd.DataFrame | None = None) -> list[str]:
     """The countries the view fits: those of the country filter, else those with records in
-    ``flt``; countries added by clicks on the map (``clicked``) are left out, so a click
-    filters without moving the map."""
+    ``flt`` (``table``: its ``country_table`` when already at hand); countries added by clicks
+    on the map (``clicked``) are left out, so a click filters without moving the map."""
     kept = tuple(c for c in flt.countries if c not in set(clicked))
     if kept:
         return list(kept)
-    return list(country_table(frame, replace(flt, countries=()), countries)["iso3"]) if clicked else \
-        list(country_table(frame, flt, countries)["iso3"])
+    if clicked:
+        return list(country_table(frame, replace(flt, countries=()), countries)["iso3"])
+    return list((country_table(frame, flt, countries) if table is None else table)["iso3"])
 
 
 def choropleth(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measure: str = "arrests",
@@ -443,7 +483,7 @@ def choropleth(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measur
     view fitted (``view_countries``) for a map of ``viewport`` (width, height) px."""
     table = country_table(frame, flt, countries)
     bins = legend_bins(table[measure].tolist()) if len(table) else []
-    view = fit_view(view_countries(frame, flt, countries, clicked), countries, *viewport)
+    view = fit_view(view_countries(frame, flt, countries, clicked, table), countries, *viewport)
     return WorldMap(make_deck(country_layers(table, measure, bins, countries, selected), view), bins)
 
 

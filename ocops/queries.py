@@ -316,7 +316,7 @@ class Quantities:
             return self.table["value_usd"].to_numpy(dtype="float64")
         kind = QUANTITY_SUMS[measure]
         if kind not in self._kinds:
-            self._kinds[kind] = _in_categories(self.table["kind"], [kind])
+            self._kinds[kind] = in_categories(self.table["kind"], [kind])
         return np.where(self._kinds[kind], self.table["amount"].to_numpy(dtype="float64"), 0.0)
 
     def per_record(self, measure: str) -> np.ndarray:
@@ -458,11 +458,11 @@ def _select(frame: pd.DataFrame, flt: Filter, countries: CountryIndex | None) ->
     if flt.regions and countries is None:
         raise BadFilter("A region filter needs the country index.")
     if scope is not None:
-        mask &= _in_categories(frame["country"], scope)
+        mask &= in_categories(frame["country"], scope)
     if flt.crime_areas:
-        mask &= _in_categories(frame["crime_area"], flt.crime_areas)
+        mask &= in_categories(frame["crime_area"], flt.crime_areas)
     if flt.operations:
-        mask &= _in_categories(frame["operation"], flt.operations)
+        mask &= in_categories(frame["operation"], flt.operations)
     if flt.since or flt.until:
         days = frame["date"].to_numpy()
         if flt.since:
@@ -477,7 +477,7 @@ def _select(frame: pd.DataFrame, flt: Filter, countries: CountryIndex | None) ->
 def _only_items(frame: pd.DataFrame, mask: np.ndarray, items: Sequence[str]) -> pd.DataFrame:
     """The records of ``mask`` that carry any of ``items``, with only those items' quantities and value."""
     quantities = quantities_of(frame)
-    wanted = quantities.only(_in_categories(quantities.table["item"], items))
+    wanted = quantities.only(in_categories(quantities.table["item"], items))
     carries = np.zeros(quantities.records, dtype=bool)
     carries[wanted.table["record"].to_numpy()] = True
     rid = frame["rid"].to_numpy()
@@ -535,7 +535,7 @@ def grouped_by_item(chosen: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values("key", kind="stable").reset_index(drop=True)[["key", *ITEM_MEASURES]]
 
 
-def _in_categories(column: pd.Series, wanted: Iterable[str]) -> np.ndarray:
+def in_categories(column: pd.Series, wanted: Iterable[str]) -> np.ndarray:
     """Row mask of a categorical column whose value is in ``wanted`` (compares codes, not strings)."""
     categories = column.cat.categories
     allowed = np.zeros(len(categories) + 1, dtype=bool)  # last slot: missing (code -1)
@@ -631,9 +631,8 @@ def grouped(frame: pd.DataFrame, by: str, countries: CountryIndex | None) -> pd.
     if by == "seized_item":
         return grouped_by_item(frame)
     codes, labels = group_codes(frame, by, countries)
-    table = pd.DataFrame({"key": labels})
-    for measure in MEASURES:
-        table[measure] = measure_per_group(frame, codes, len(labels), measure)
+    table = pd.DataFrame({"key": labels, **{measure: measure_per_group(frame, codes, len(labels), measure)
+                                            for measure in MEASURES}})
     table = table[table["records"] > 0]
     if labels != sorted(labels):
         table = table.sort_values("key", kind="stable")

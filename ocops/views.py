@@ -346,7 +346,11 @@ def _operation_facts(chosen: pd.DataFrame) -> pd.DataFrame:
 def operations_table(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) -> pd.DataFrame:
     """One row per operation: name, first and last date, lead agencies, countries, crime areas
     and every measure; latest first."""
-    chosen = queries.select(frame, flt, countries)
+    return _operations_of(queries.select(frame, flt, countries), countries)
+
+
+def _operations_of(chosen: pd.DataFrame, countries: CountryIndex) -> pd.DataFrame:
+    """:func:`operations_table` of already-selected records."""
     table = queries.grouped(chosen, "operation", countries).rename(columns={"key": "operation"})
     if table.empty:
         return table
@@ -368,8 +372,17 @@ def operations_table(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) 
 
 
 def latest_operations(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, limit: int = 10) -> pd.DataFrame:
-    """The operations with the most recent records (name, dates, countries, arrests, seizures)."""
-    table = operations_table(frame, flt, countries)
+    """The operations with the most recent records (name, dates, countries, arrests, seizures):
+    the first ``limit`` rows of :func:`operations_table`, computed for those operations only."""
+    chosen = queries.select(frame, flt, countries)
+    if len(chosen):
+        codes = chosen["operation"].cat.codes.to_numpy()
+        last = pd.Series(chosen["date"].to_numpy()).groupby(codes).max()
+        names = chosen["operation"].cat.categories[last.index.to_numpy()].astype(str)
+        latest = pd.DataFrame({"last": last.dt.normalize().to_numpy(), "operation": names})
+        latest = latest.sort_values(["last", "operation"], ascending=[False, True], kind="stable").head(limit)
+        chosen = chosen[queries.in_categories(chosen["operation"], latest["operation"])]
+    table = _operations_of(chosen, countries)
     if table.empty:
         return table
     return table[["operation", "first_date", "last_date", "country_names", "crime_areas", "arrests",
