@@ -82,5 +82,7 @@ def test_the_router_scopes_before_filters_and_views_are_cached_per_scope() -> No
     assert router.index("context = data.load_context(identity)") < router.index("filters.sidebar_filters(context)")
     assert "load_context(" not in router.split("context = data.load_context(identity)", 1)[1]
     data = (ROOT / "ocops" / "ui" / "data.py").read_text(encoding="utf-8")
-    assert "frame = _scoped(key, version, identity.scope or EVERYTHING, _frame(" in data
+    assert "scope = identity.scope or EVERYTHING\n    frame = _scoped(key, version, scope, _frame(" in data
     assert "def _view(name: str, store_key: str, version: int, scope: Scope," in data
+    assert "def _map(name: str, store_key: str, version: int, scope: Scope," in data
+    assert "version: int, scope: Scope, flt: Filter, args: tuple[Any, ...],\n            chart_args" in data
