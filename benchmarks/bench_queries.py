@@ -1,12 +1,12 @@
-"""Query speed and memory on N records: overview aggregates, CLI summary, frame memory.
+"""Query speed and memory on N records: the Overview page's figures, CLI summary, frame memory.
 
-Targets (issue 7): every overview aggregate (KPIs with the previous period,
-quantities, by region, by crime area, by month x crime area, by country)
-<= 150 ms median once warm, for any filter; `python -m ocops summary --by month`
-<= 3 s as a whole process; the frame of 1M records <= 300 MB of RSS.
-Baseline in the same run: the same figures as SQL GROUP BY queries on the store.
+Targets (issue 15): everything the Overview page computes for one filter (its views,
+charts and map deck, exactly as pages/overview.py) <= 150 ms at 1M records and <= 500 ms
+at 10M as the maximum over at least 10 fresh filter states; `python -m ocops summary
+--by month` <= 3 s as a whole process. Baseline in the same run: comparable figures as
+SQL GROUP BY queries on the store.
 
-    python -m benchmarks.bench_queries --rows 1000000 [--db URL]
+    python -m benchmarks.bench_queries --rows 1000000 [--db URL] [--cache DIR] [--states 10]
 """
 
 from __future__ import annotations
