@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -127,8 +128,12 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def cached_frame(engine: Engine, folder: Path | None) -> pd.DataFrame:
-    """The store's frame at its current data version, from the local copy when there is one."""
+def cached_frame(engine: Engine, folder: Path | None, write_in_background: bool = False) -> pd.DataFrame:
+    """The store's frame at its current data version, from the local copy when there is one.
+
+    A frame read from the store is written as the copy for the next process; with
+    ``write_in_background`` (the dashboard) that happens in a thread after the frame is
+    returned, so the first rerun after a data change does not wait for it."""
     if folder is None:
         return _read_consistent(engine)[2]
     store_id, version = _identity(engine)
@@ -140,5 +145,8 @@ def cached_frame(engine: Engine, folder: Path | None) -> pd.DataFrame:
             path.unlink(missing_ok=True)
             quantities.unlink(missing_ok=True)
     store_id, version, frame = _read_consistent(engine)
-    _write(folder, store_id, version, frame)
+    if write_in_background:  # not a daemon: an exiting process finishes the copy first
+        threading.Thread(target=_write, args=(folder, store_id, version, frame), name="ocops-frame-copy").start()
+    else:
+        _write(folder, store_id, version, frame)
     return frame

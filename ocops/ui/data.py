@@ -89,7 +89,7 @@ def store(url: str, load_sample: bool, sample_file: str, _vocabulary: Vocabulary
 
 @st.cache_resource(max_entries=2, show_spinner="Loading records…")
 def _frame(store_key: str, version: int, _engine: Engine, _cache_dir: Path | None) -> pd.DataFrame:
-    return snapshot.cached_frame(_engine, _cache_dir)
+    return snapshot.cached_frame(_engine, _cache_dir, write_in_background=True)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
