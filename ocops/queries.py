@@ -181,6 +181,7 @@ def _sql_conditions(flt: Filter, countries: CountryIndex) -> list[sa.ColumnEleme
 
 
 FRAME_EXTRA = ("latitude", "longitude", "city", "end_date", "lead_agency")  # maps and operations; optional
+FRAME_READ = (*FRAME_COLUMNS, *FRAME_EXTRA)  # what frame_query() reads, in order
 
 
 def load_frame(engine: Engine) -> pd.DataFrame:
@@ -192,7 +193,7 @@ def load_frame(engine: Engine) -> pd.DataFrame:
     """
     path = sqlite_file(engine)
     if path is not None and os.path.getsize(path) >= sqlite_arrow.MIN_BYTES:
-        queries = [str(query.compile(dialect=engine.dialect)) for query in (_frame_query(), _quantity_query())]
+        queries = [str(query.compile(dialect=engine.dialect)) for query in (frame_query(), quantity_query())]
         with ThreadPoolExecutor(max_workers=2) as pool:  # two child processes, one per core
             raw, raw_quantities = pool.map(lambda sql: _read_sqlite_arrow(path, sql), queries)
         if raw is not None and raw_quantities is not None:
@@ -214,12 +215,13 @@ def _read_sqlite_arrow(path: str, sql: str) -> pd.DataFrame | None:
     return None if table is None else table.to_pandas()  # type: ignore[attr-defined]
 
 
-def _frame_query() -> sa.Select[Any]:
+def frame_query() -> sa.Select[Any]:
+    """The frame's columns of every record (FRAME_READ, in order)."""
     table = Record.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ without declaring it
     return sa.select(*(table.c[name] for name in (*FRAME_COLUMNS, *FRAME_EXTRA)))
 
 
-def _quantity_query() -> sa.Select[Any]:
+def quantity_query() -> sa.Select[Any]:
     """The quantities of the current records."""
     table = Record.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ without declaring it
     quantity = Quantity.__table__  # type: ignore[attr-defined]
@@ -229,17 +231,17 @@ def _quantity_query() -> sa.Select[Any]:
 
 def read_frame(conn: Connection) -> pd.DataFrame:
     """:func:`load_frame` on an open connection (inside the caller's transaction)."""
-    raw = _read_query(conn, _frame_query(), (*FRAME_COLUMNS, *FRAME_EXTRA))
-    quantities = _read_query(conn, _quantity_query(), QUANTITY_FRAME)
+    raw = read_query(conn, frame_query(), FRAME_READ)
+    quantities = read_query(conn, quantity_query(), QUANTITY_FRAME)
     return compact_frame(raw, quantities)
 
 
 TEXT_COLUMNS = ("country", "crime_area", "operation", "city", "end_date", "lead_agency", "item_group", "kind")
 
 
-def _read_query(conn: Connection, query: sa.Select[Any], names: Sequence[str]) -> pd.DataFrame:
+def read_query(conn: Connection, query: sa.Select[Any], names: Sequence[str]) -> pd.DataFrame:
     """A query's rows as a raw frame: COPY on PostgreSQL, the DB-API cursor on SQLite."""
-    compiled = query.compile(dialect=conn.dialect)
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})  # ints only
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         if conn.dialect.name == "postgresql":
@@ -248,9 +250,11 @@ def _read_query(conn: Connection, query: sa.Select[Any], names: Sequence[str]) -
                 for chunk in copy:
                     buffer.write(chunk)
             raw = _parse_copy(buffer.getbuffer(), names)
-            if "operation" in raw:
-                raw["operation"] = raw["operation"].cat.add_categories([""]).fillna("") \
-                    if isinstance(raw["operation"].dtype, pd.CategoricalDtype) else raw["operation"].fillna("")
+            if "operation" in raw and raw["operation"].isna().any():  # no operation: "" as in the SQLite store
+                operation = raw["operation"]
+                if isinstance(operation.dtype, pd.CategoricalDtype) and "" not in operation.cat.categories:
+                    operation = operation.cat.add_categories([""])
+                raw["operation"] = operation.fillna("")
         else:
             cursor.execute(str(compiled))
             rows = cursor.fetchall()
@@ -405,6 +409,7 @@ def compact_frame(raw: pd.DataFrame, raw_quantities: pd.DataFrame | None = None)
     if raw_quantities is None:
         raw_quantities = pd.DataFrame({name: pd.Series([], dtype=object) for name in QUANTITY_FRAME})
     versions = _numbers(raw, "version", "int64") if "version" in raw else np.full(len(raw), -1, dtype=np.int64)
+    frame["version"] = versions  # the stored row's version: ocops.delta reads only rows the frame lacks
     attach_quantities(frame, _quantity_table(raw_quantities, versions))
     frame["month"] = (frame["date"].dt.year * 100 + frame["date"].dt.month).astype("int32")
     if all(name in raw for name in FRAME_EXTRA):

@@ -27,11 +27,12 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ocops import delta
 from ocops.queries import attach_quantities, load_frame, quantities_of, read_frame, sqlite_file
 
 # Bump whenever the frame's columns or types change (ocops.queries.compact_frame), so
 # copies written by older code are never read; tests/test_snapshot.py pins the schema.
-FORMAT_VERSION = 2  # 2: the record id column (rid) and the quantities companion file
+FORMAT_VERSION = 3  # 2: the record id column (rid) and the quantities companion file; 3: version
 META = sa.text("SELECT key, value FROM meta WHERE key IN ('data_version', 'store_id')")
 DTYPES = "ocops_dtypes"  # the frame's column types, kept in the copy (Parquet loses some of them)
 
@@ -71,6 +72,16 @@ def _read_consistent(engine: Engine) -> tuple[int, int, pd.DataFrame]:
             meta: dict[str, int] = dict(conn.execute(META).all())
             frame = read_frame(conn)
     return int(meta.get("store_id", 0)), int(meta["data_version"]), frame
+
+
+def _fresh(engine: Engine, previous: pd.DataFrame | None) -> tuple[int, int, pd.DataFrame]:
+    """(store id, data version, frame) read from the store: the changes since ``previous`` when
+    that is the cheaper way, else every record."""
+    found = delta.refreshed(engine, previous) if previous is not None else None
+    if found is None:
+        store_id, version, frame = _read_consistent(engine)
+        found = store_id, version, delta.mark(frame, store_id, version)
+    return found
 
 
 def _write(folder: Path, store_id: int, version: int, frame: pd.DataFrame) -> None:
@@ -128,23 +139,27 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def cached_frame(engine: Engine, folder: Path | None, write_in_background: bool = False) -> pd.DataFrame:
-    """The store's frame at its current data version, from the local copy when there is one.
+def cached_frame(engine: Engine, folder: Path | None, write_in_background: bool = False,
+                 previous: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The store's frame at its current data version: from the local copy when there is one,
+    else brought up to date from ``previous`` (a frame of an earlier version of this store:
+    only the changed records are read, ``ocops.delta``), else read whole.
 
     A frame read from the store is written as the copy for the next process; with
     ``write_in_background`` (the dashboard) that happens in a thread after the frame is
     returned, so the first rerun after a data change does not wait for it."""
     if folder is None:
-        return _read_consistent(engine)[2]
+        return _fresh(engine, previous)[2]
     store_id, version = _identity(engine)
     path, quantities = _path(folder, store_id, version), _quantities_path(folder, store_id, version)
     if path.exists() and quantities.exists():
         try:
-            return attach_quantities(_typed(pd.read_parquet(path)), _typed(pd.read_parquet(quantities)))
+            frame = attach_quantities(_typed(pd.read_parquet(path)), _typed(pd.read_parquet(quantities)))
+            return delta.mark(frame, store_id, version)
         except (OSError, ValueError):
             path.unlink(missing_ok=True)
             quantities.unlink(missing_ok=True)
-    store_id, version, frame = _read_consistent(engine)
+    store_id, version, frame = _fresh(engine, previous)
     if write_in_background:  # not a daemon: an exiting process finishes the copy first
         threading.Thread(target=_write, args=(folder, store_id, version, frame), name="ocops-frame-copy").start()
     else:

@@ -32,6 +32,12 @@ FORMATS = {1: {
     "seized_value_usd": "float64", "seized_kg": "float64", "seized_l": "float64", "seized_items": "float64",
     "month": "int32", "latitude": "float64", "longitude": "float64", "city": "category", "end_date": "datetime64[s]",
     "lead_agency": "category",
+}, 3: {
+    "date": "datetime64[s]", "country": "category", "crime_area": "category", "operation": "category",
+    "arrests": "int64", "seizures": "int64", "victims_rescued": "int64", "batch_id": "int64", "rid": "int32",
+    "version": "int64", "seized_value_usd": "float64", "seized_kg": "float64", "seized_l": "float64",
+    "seized_items": "float64", "month": "int32", "latitude": "float64", "longitude": "float64", "city": "category",
+    "end_date": "datetime64[s]", "lead_agency": "category",
 }}
 
 

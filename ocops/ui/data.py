@@ -87,9 +87,18 @@ def store(url: str, load_sample: bool, sample_file: str, _vocabulary: Vocabulary
     return engine
 
 
+@st.cache_resource(show_spinner=False)
+def _latest(store_key: str) -> dict[str, pd.DataFrame]:
+    """The newest frame this process holds of a store: the next version is built from it."""
+    return {}
+
+
 @st.cache_resource(max_entries=2, show_spinner="Loading records…")
 def _frame(store_key: str, version: int, _engine: Engine, _cache_dir: Path | None) -> pd.DataFrame:
-    return snapshot.cached_frame(_engine, _cache_dir, write_in_background=True)
+    latest = _latest(store_key)
+    frame = snapshot.cached_frame(_engine, _cache_dir, write_in_background=True, previous=latest.get("frame"))
+    latest["frame"] = frame
+    return frame
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -152,7 +161,7 @@ def page_context() -> Context:
 
 def clear_caches() -> None:
     """Forget the cached frame, status and views, e.g. right after an import or a batch removal."""
-    _frame.clear()
+    _frame.clear()  # _latest stays: the next frame is built from it, whatever changed
     _scoped.clear()
     _facts.clear()
     _status.clear()
