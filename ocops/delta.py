@@ -8,10 +8,16 @@ without a new version. So the rows whose (version, batch id) the frame does not 
 read, the frame rows the store no longer holds are dropped, and the categories no row
 uses any more are pruned: the result holds exactly the records of a full read of the same
 data version (``tests/test_delta.py`` compares the two after imports and removals).
+
+The pairs of a large SQLite file are read column-wise by the Arrow reader's child process,
+outside the read transaction of the changed rows; every write bumps the data version, so
+an unchanged data version before the pairs and inside the transaction proves that both
+reads saw the same data (otherwise it is read again).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +26,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ocops import queries
+from ocops import queries, sqlite_arrow
 from ocops.models import Quantity, Record
 
 META = sa.text("SELECT key, value FROM meta WHERE key IN ('data_version', 'store_id')")
@@ -55,40 +61,66 @@ def refreshed(engine: Engine, previous: pd.DataFrame) -> tuple[int, int, pd.Data
     source = source_of(previous)
     if source is None or "version" not in previous:
         return None
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn = conn.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():  # one snapshot: SQLite's WAL and PostgreSQL both keep it for the transaction
-            meta: dict[str, Any] = dict(conn.execute(META).all())
-            store_id, version = int(meta.get("store_id", 0)), int(meta["data_version"])
-            if store_id != source.store_id:
-                return None
-            if version == source.version:
-                return store_id, version, previous
-            held = _pairs(conn)
-            keep, wanted = _compare(previous, held)
-            if len(wanted) > MAX_CHANGED_SHARE * max(len(held), 1):
-                return None
-            raw, raw_quantities = _read_versions(conn, wanted)
-    added = queries.compact_frame(raw, raw_quantities)
-    return store_id, version, mark(combine(previous, keep, added), store_id, version)
+    for _attempt in range(5):
+        before = _identity(engine)
+        if before[0] != source.store_id:
+            return None
+        if before[1] == source.version:
+            return before[0], before[1], previous
+        held = _pairs(engine)  # may run outside the transaction below: the data version tells
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():  # one snapshot: SQLite's WAL and PostgreSQL both keep it for the transaction
+                if _identity(conn) != before:
+                    continue  # a write came between: every write bumps the data version
+                keep, wanted = _compare(previous, held)
+                if len(wanted) > MAX_CHANGED_SHARE * max(len(held[0]), 1):
+                    return None
+                raw, raw_quantities = _read_versions(conn, wanted)
+        added = queries.compact_frame(raw, raw_quantities)
+        return before[0], before[1], mark(combine(previous, keep, added), *before)
+    return None
 
 
-def _pairs(conn: Connection) -> pd.DataFrame:
+def _identity(connectable: Engine | Connection) -> tuple[int, int]:
+    """(store id, data version)."""
+    if isinstance(connectable, Engine):
+        with connectable.connect() as conn:
+            return _identity(conn)
+    meta: dict[str, Any] = dict(connectable.execute(META).all())
+    return int(meta.get("store_id", 0)), int(meta["data_version"])
+
+
+def _pairs(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
+    """Every stored record's (version, batch id), as two int64 arrays."""
     table = Record.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ without declaring it
-    return queries.read_query(conn, sa.select(table.c.version, table.c.batch_id), ("version", "batch_id"))
+    query = sa.select(table.c.version, table.c.batch_id)
+    path = queries.sqlite_file(engine)
+    raw = None
+    if path is not None and os.path.getsize(path) >= sqlite_arrow.MIN_BYTES:  # column-wise, in a child
+        table_read = sqlite_arrow.read(path, str(query.compile(dialect=engine.dialect)))
+        raw = None if table_read is None else table_read.to_pandas()  # type: ignore[attr-defined]
+    if raw is None:
+        with engine.connect() as conn:
+            raw = queries.read_query(conn, query, ("version", "batch_id"))
+    return (pd.to_numeric(raw["version"]).to_numpy(dtype=np.int64),
+            pd.to_numeric(raw["batch_id"]).to_numpy(dtype=np.int64))
 
 
-def _compare(previous: pd.DataFrame, held: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _compare(previous: pd.DataFrame, held: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Which rows of ``previous`` the store still holds as they are, and the versions to read."""
-    now = pd.Series(pd.to_numeric(held["batch_id"]).to_numpy(dtype=np.int64),
-                    index=pd.to_numeric(held["version"]).to_numpy(dtype=np.int64))
+    versions, batches = held
+    order = np.argsort(versions, kind="stable")
+    versions, batches = versions[order], batches[order]
     old_versions = previous["version"].to_numpy()
-    current_batch = now.reindex(old_versions).to_numpy()  # NaN: the version is gone
-    keep = current_batch == previous["batch_id"].to_numpy()
-    kept_versions = old_versions[keep]
-    wanted = np.setdiff1d(now.index.to_numpy(), kept_versions, assume_unique=True)
-    return keep, wanted
+    at = np.clip(np.searchsorted(versions, old_versions), 0, max(len(versions) - 1, 0))
+    keep = np.zeros(len(old_versions), dtype=bool)
+    if len(versions):
+        keep = (versions[at] == old_versions) & (batches[at] == previous["batch_id"].to_numpy())
+    held_as_is = np.zeros(len(versions), dtype=bool)
+    held_as_is[at[keep]] = True
+    return keep, versions[~held_as_is]
 
 
 def _read_versions(conn: Connection, versions: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -138,16 +170,20 @@ def combine(previous: pd.DataFrame, keep: np.ndarray, added: pd.DataFrame) -> pd
 def _joined(old: pd.Series, new: pd.Series) -> Any:
     """Two columns one after the other: categoricals with the sorted union of the categories
     still in use (as a full read has them), numbers as float64."""
-    if isinstance(old.dtype, pd.CategoricalDtype):
-        parts = [_plain_categories(old), _plain_categories(new.astype("category"))]
-        union = pd.api.types.union_categoricals(parts, sort_categories=True, ignore_order=True)
-        return union.remove_unused_categories()
-    return np.concatenate([old.to_numpy(dtype="float64"), new.to_numpy(dtype="float64")])
+    if not isinstance(old.dtype, pd.CategoricalDtype):
+        return np.concatenate([old.to_numpy(dtype="float64"), new.to_numpy(dtype="float64")])
+    new = new if isinstance(new.dtype, pd.CategoricalDtype) else new.astype("category")
+    old_labels = [str(c) for c in old.cat.categories]
+    new_labels = [str(c) for c in new.cat.categories]
+    union = pd.Index(sorted(set(old_labels) | set(new_labels)), dtype=object)
+    codes = np.concatenate([_recode(old.cat.codes.to_numpy(), union.get_indexer(pd.Index(old_labels, dtype=object))),
+                            _recode(new.cat.codes.to_numpy(), union.get_indexer(pd.Index(new_labels, dtype=object)))])
+    used = np.bincount(codes[codes >= 0], minlength=len(union)) > 0  # a full read has no unused category
+    return pd.Categorical.from_codes(_recode(codes, np.cumsum(used) - 1), categories=union[used])
 
 
-def _plain_categories(column: pd.Series) -> pd.Categorical:
-    """The column as a categorical whose categories are Python strings (a copy read back from
-    Parquet and a fresh read from the store may type them differently)."""
-    values = pd.Categorical(column)
-    return pd.Categorical.from_codes(values.codes, categories=pd.Index([str(c) for c in values.categories],
-                                                                        dtype=object))
+def _recode(codes: np.ndarray, mapping: np.ndarray) -> np.ndarray:
+    """Category codes through ``mapping`` (old code -> new code), -1 (missing) kept."""
+    if not len(mapping):  # no categories: every value is missing
+        return np.full(len(codes), -1, dtype=np.int64)
+    return np.where(codes >= 0, mapping[np.maximum(codes, 0)], -1).astype(np.int64)
