@@ -459,9 +459,13 @@ class Selections:
             found = (countries, None if chosen is frame else chosen)  # never a reference to the frame itself
             with self._lock:
                 self._kept[key] = found
-                while len(self._kept) > SELECTIONS_KEPT:
+                # At most SELECTIONS_KEPT, holding at most as many rows as the frame (memory).
+                while len(self._kept) > 1 and (len(self._kept) > SELECTIONS_KEPT or self._rows() > len(frame)):
                     self._kept.popitem(last=False)
         return frame if found[1] is None else found[1]
+
+    def _rows(self) -> int:
+        return sum(len(chosen) for _countries, chosen in self._kept.values() if chosen is not None)
 
 
 def select(frame: pd.DataFrame, flt: Filter, countries: CountryIndex | None) -> pd.DataFrame:

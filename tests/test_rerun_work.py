@@ -11,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
+from ocops.importer import Vocabulary
 from tests.counting import Calls
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,3 +60,23 @@ def test_changing_back_to_a_filter_recomputes_nothing(calls: Calls) -> None:
     _run(at)
     assert not calls.computed, calls.computed
     assert not calls.selections, calls.selections
+
+
+def test_selections_are_shared_and_hold_at_most_a_frame_of_rows(engine: Engine, vocabulary: Vocabulary) -> None:
+    from ocops import queries
+    from ocops.importer import import_bytes
+    from ocops.snapshot import cached_frame
+    from tests.test_delta import FIRST, SECOND
+
+    import_bytes(engine, FIRST.encode(), "first.csv", vocabulary)
+    import_bytes(engine, SECOND.encode(), "second.csv", vocabulary)
+    frame = cached_frame(engine, None)  # 4 records: France, Spain, Kenya, Peru
+    countries = vocabulary.countries
+    europe = queries.Filter(regions=("Europe",))
+    first = queries.select(frame, europe, countries)
+    assert queries.select(frame, europe, countries) is first  # the same filter selects once
+    assert queries.select(frame, queries.Filter(), countries) is frame  # everything: the frame itself
+    queries.select(frame, queries.Filter(countries=("KEN", "PER")), countries)  # 2 + 2 rows: still within 4
+    assert queries.select(frame, europe, countries) is first
+    queries.select(frame, queries.Filter(countries=("KEN", "PER", "ESP")), countries)  # 2 + 2 + 3 > 4 rows
+    assert queries.select(frame, europe, countries) is not first  # the oldest was let go
