@@ -309,7 +309,7 @@ def _names_per_operation(chosen: pd.DataFrame, column: str, label: Any = str) ->
     """Operation code -> the sorted, comma-joined distinct values of ``column`` among its records."""
     operations = chosen["operation"].cat.codes.to_numpy().astype(np.int64)
     values = chosen[column].cat.codes.to_numpy().astype(np.int64)
-    categories = chosen[column].cat.categories
+    categories = [str(c) for c in chosen[column].cat.categories]  # Python strings: indexed per pair below
     size = len(categories) + 1
     n_operations = len(chosen["operation"].cat.categories)
     if n_operations * size <= 50_000_000:  # presence table instead of sorting 1M pairs
@@ -321,7 +321,7 @@ def _names_per_operation(chosen: pd.DataFrame, column: str, label: Any = str) ->
     names: dict[int, set[str]] = {}
     for operation, value in zip((pairs // size).tolist(), (pairs % size - 1).tolist(), strict=True):
         bucket = names.setdefault(operation, set())
-        if value >= 0 and str(categories[value]):
+        if value >= 0 and categories[value]:
             bucket.add(label(categories[value]))
     return {k: ", ".join(sorted(v)) for k, v in names.items()}
 
@@ -339,7 +339,8 @@ def _operation_facts(chosen: pd.DataFrame) -> pd.DataFrame:
     n_operations = len(chosen["operation"].cat.categories)
     _, counts = queries.measure_matrix(chosen, codes.astype(np.int64), n_operations, areas, len(area_labels), "records")
     facts["crime_area"] = [area_labels[i] for i in counts[facts.index.to_numpy()].argmax(axis=1)]
-    facts["operation"] = [str(chosen["operation"].cat.categories[i]) for i in facts.index]
+    operations = [str(c) for c in chosen["operation"].cat.categories]
+    facts["operation"] = [operations[i] for i in facts.index]
     return facts
 
 
