@@ -166,7 +166,9 @@ def _run_on_store(engine: Engine, args: argparse.Namespace, settings: Settings, 
     if args.command in ("summary", "export"):
         flt = _filter(args, settings)
         if args.command == "summary":
-            frame = snapshot.cached_frame(engine, settings.cache_dir)  # the app's path too
+            needs_items = args.by == "seized_item" or bool(flt.seized_items)
+            frame = snapshot.cached_frame(engine, settings.cache_dir, columns=queries.SUMMARY_COLUMNS,
+                                          quantities_needed=needs_items)  # the app's path, fewer columns
             _print(queries.summary(frame, flt, countries, by=args.by))
             return 0
         frame = queries.records(engine, flt, countries)

@@ -363,12 +363,20 @@ def quantities_of(frame: pd.DataFrame) -> Quantities:
 
 
 def attach_quantities(frame: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    """Give ``frame`` its quantity table (as read back from a copy) and the per-record sums."""
+    """Give ``frame`` its quantity table and the per-record sums it lacks (a copy read back
+    has them, written from the same frame as its table)."""
     quantities = Quantities(table, len(frame))
     frame.attrs["quantities"] = quantities
     for name in ("seized_value_usd", *QUANTITY_SUMS):
-        frame[name] = quantities.per_record(name)
+        if name not in frame:
+            frame[name] = quantities.per_record(name)
     return frame
+
+
+# What `summary` reads of a frame copy (the CLI reads no more: ocops.snapshot.cached_frame(columns=...)).
+SUMMARY_COLUMNS: tuple[str, ...] = ("date", "country", "crime_area", "operation", "arrests", "seizures",
+                                    "victims_rescued", "seized_value_usd", "seized_kg", "seized_l", "seized_items",
+                                    "month", "rid")
 
 
 def _quantity_table(raw: pd.DataFrame, versions: np.ndarray) -> pd.DataFrame:

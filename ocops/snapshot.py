@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -124,9 +125,11 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy read back with the column types the frame had (an all-empty categorical comes
     back from Parquet as float64, seconds as milliseconds); ValueError for a copy without them."""
     dtypes = frame.attrs.pop(DTYPES, None)
-    if not isinstance(dtypes, dict) or set(dtypes) != set(frame.columns):
+    if not isinstance(dtypes, dict) or not set(frame.columns) <= set(dtypes):
         raise ValueError("a frame copy without its column types")
     for name, spec in dtypes.items():
+        if name not in frame:
+            continue  # a column the caller did not ask for
         column = frame[name]
         if _spec(column.dtype) == spec:
             continue
@@ -140,22 +143,28 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def cached_frame(engine: Engine, folder: Path | None, write_in_background: bool = False,
-                 previous: pd.DataFrame | None = None) -> pd.DataFrame:
+                 previous: pd.DataFrame | None = None, columns: Sequence[str] | None = None,
+                 quantities_needed: bool = True) -> pd.DataFrame:
     """The store's frame at its current data version: from the local copy when there is one,
     else brought up to date from ``previous`` (a frame of an earlier version of this store:
     only the changed records are read, ``ocops.delta``), else read whole.
 
     A frame read from the store is written as the copy for the next process; with
     ``write_in_background`` (the dashboard) that happens in a thread after the frame is
-    returned, so the first rerun after a data change does not wait for it."""
+    returned, so the first rerun after a data change does not wait for it. ``columns``
+    (and ``quantities_needed=False``: figures of no seized item) let a one-off reader such
+    as the CLI's ``summary`` read less of a copy; a frame read from the store is whole."""
     if folder is None:
         return _fresh(engine, previous)[2]
     store_id, version = _identity(engine)
     path, quantities = _path(folder, store_id, version), _quantities_path(folder, store_id, version)
     if path.exists() and quantities.exists():
         try:
-            frame = attach_quantities(_typed(pd.read_parquet(path)), _typed(pd.read_parquet(quantities)))
-            return delta.mark(frame, store_id, version)
+            frame = _typed(pd.read_parquet(path, columns=None if columns is None else list(columns)))
+            if not quantities_needed:
+                return frame  # no companion: quantities_of() gives an empty one
+            frame = attach_quantities(frame, _typed(pd.read_parquet(quantities)))
+            return frame if columns is not None else delta.mark(frame, store_id, version)
         except (OSError, ValueError):
             path.unlink(missing_ok=True)
             quantities.unlink(missing_ok=True)

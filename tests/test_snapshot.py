@@ -158,3 +158,18 @@ def test_copies_follow_the_umask_so_replicas_of_one_group_can_share_them(
     copies = sorted((tmp_path / "shared").iterdir())  # no temporary file left behind
     assert [c.name.split("-")[:2] for c in copies] == [["frame", f"v{FORMAT_VERSION}"], ["quantities", f"v{FORMAT_VERSION}"]]
     assert all(c.stat().st_mode & 0o777 == mode for c in copies)
+
+
+def test_summary_reads_only_its_columns_of_a_copy_and_gives_the_same_figures(
+        engine: Engine, vocabulary: Vocabulary, tmp_path: Path) -> None:
+    import_bytes(engine, (FIRST + SECOND.split("\n", 1)[1]).encode(), "both.csv", vocabulary)
+    whole = cached_frame(engine, tmp_path)  # writes the copy
+    countries = vocabulary.countries
+    lean = cached_frame(engine, tmp_path, columns=queries.SUMMARY_COLUMNS, quantities_needed=False)
+    assert list(lean.columns) == list(queries.SUMMARY_COLUMNS)
+    for by in (None, "region", "crime_area", "country", "month", "operation"):
+        assert queries.summary(lean, queries.Filter(), countries, by) == \
+            queries.summary(whole, queries.Filter(), countries, by)
+    with_items = cached_frame(engine, tmp_path, columns=queries.SUMMARY_COLUMNS)
+    assert queries.summary(with_items, queries.Filter(), countries, "seized_item") == \
+        queries.summary(whole, queries.Filter(), countries, "seized_item")
