@@ -65,7 +65,7 @@ print(json.dumps({"rss_before_mb": before / 2**20, "rss_after_mb": after / 2**20
 # the map deck built from them (tests/test_benchmarks.py checks that the page computes exactly this).
 OVERVIEW_VIEWS: tuple[tuple[str, tuple[Any, ...]], ...] = (
     ("kpis", ("previous",)), ("items_table", ()), ("time_series", ("arrests", "month", None)),
-    ("totals_by", ("region",)), ("totals_by", ("crime_area",)), ("latest_operations", ()),
+    ("totals_by", ("region", ("arrests",))), ("totals_by", ("crime_area", ("arrests",))), ("latest_operations", ()),
 )
 OVERVIEW_CHARTS: tuple[tuple[str, int, tuple[Any, ...]], ...] = (  # builder, index of its view, chart arguments
     ("monthly_line", 2, ("arrests",)), ("horizontal_bars", 3, ("arrests", "Arrests by region")),

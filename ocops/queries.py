@@ -658,16 +658,20 @@ def measure_matrix(frame: pd.DataFrame, rows: np.ndarray, n_rows: int, columns: 
     return values, counts
 
 
-def grouped(frame: pd.DataFrame, by: str, countries: CountryIndex | None) -> pd.DataFrame:
-    """Every measure per group, one row per key, sorted by key (month keys as YYYY-MM)."""
-    columns = ["key", *(ITEM_MEASURES if by == "seized_item" else MEASURES)]
+def grouped(frame: pd.DataFrame, by: str, countries: CountryIndex | None,
+            measures: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every measure (or only ``measures``, and records) per group, one row per key, sorted by
+    key (month keys as YYYY-MM)."""
+    every = ITEM_MEASURES if by == "seized_item" else MEASURES
+    wanted = list(every) if measures is None else ["records", *(m for m in every if m in measures and m != "records")]
+    columns = ["key", *wanted]
     if frame.empty:
         return pd.DataFrame(columns=columns)
     if by == "seized_item":
-        return grouped_by_item(frame)
+        return grouped_by_item(frame)[columns]
     codes, labels = group_codes(frame, by, countries)
     table = pd.DataFrame({"key": labels, **{measure: measure_per_group(frame, codes, len(labels), measure)
-                                            for measure in MEASURES}})
+                                            for measure in wanted}})
     table = table[table["records"] > 0]
     if labels != sorted(labels):
         table = table.sort_values("key", kind="stable")

@@ -232,9 +232,11 @@ def time_series(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, measu
     return table.sort_values(["period", "stack"], kind="stable").reset_index(drop=True)[columns]
 
 
-def totals_by(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, by: str) -> pd.DataFrame:
-    """Every measure per region / crime area / country / operation (``key`` column)."""
-    return queries.grouped(queries.select(frame, flt, countries), by, countries)
+def totals_by(frame: pd.DataFrame, flt: Filter, countries: CountryIndex, by: str,
+              measures: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Every measure (or only ``measures``, and records) per region / crime area / country /
+    operation / seized item (``key`` column)."""
+    return queries.grouped(queries.select(frame, flt, countries), by, countries, measures)
 
 
 def by_country(frame: pd.DataFrame, flt: Filter, countries: CountryIndex) -> pd.DataFrame:

@@ -27,10 +27,11 @@ with right:
 
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(figure(context, "horizontal_bars", "totals_by", ("region",), "arrests", "Arrests by region"),
+    st.plotly_chart(figure(context, "horizontal_bars", "totals_by", ("region", ("arrests",)), "arrests",
+                           "Arrests by region"),
                     key="overview_regions")
 with right:
-    st.plotly_chart(figure(context, "horizontal_bars", "totals_by", ("crime_area",), "arrests",
+    st.plotly_chart(figure(context, "horizontal_bars", "totals_by", ("crime_area", ("arrests",)), "arrests",
                            "Arrests by crime area"), key="overview_areas")
 
 st.subheader("Latest operations")
