@@ -236,8 +236,9 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _in(column: str, values: Any) -> str:
-    return f"{column} IN ({', '.join(_quote(v) for v in values)})"
+def _in(column: str, values: Any, known: set[str] | None = None) -> str:
+    values = [v for v in values if known is None or v in known]
+    return f"{column} IN ({', '.join(_quote(v) for v in values)})" if values else "FALSE"
 
 
 def _month(day: dt.date) -> int:
@@ -308,11 +309,25 @@ def _settings(conn: Any, spec: dict[str, Any]) -> None:
     conn.execute(f"SET temp_directory={_quote(str(Path(spec['cache_dir']) / 'duckdb-tmp'))}")
 
 
+ENUMS = {"country": "country_t", "crime_area": "area_t", "operation": "operation_t"}
+
+
 def _load_tables(conn: Any, spec: dict[str, Any], rollups: bool, raw: bool = True) -> None:
+    """Tables records and record_items (and the rollups) from the Parquet files, text keys as ENUM types."""
     frame, quantities = _quote(spec["frame_path"]), _quote(spec["quantities_path"])
+    for column, type_name in ENUMS.items():
+        conn.execute(f"CREATE TYPE {type_name} AS ENUM (SELECT DISTINCT CAST({column} AS VARCHAR) FROM "
+                     f"read_parquet({frame}) WHERE {column} IS NOT NULL ORDER BY 1)")
+    conn.execute(f"CREATE TYPE item_t AS ENUM (SELECT DISTINCT CAST(item AS VARCHAR) FROM read_parquet({quantities}) "
+                 "WHERE item IS NOT NULL ORDER BY 1)")
+    columns = RECORD_COLUMNS
+    for column, type_name in ENUMS.items():
+        columns = columns.replace(f"CAST({column} AS VARCHAR)", f"CAST(CAST({column} AS VARCHAR) AS {type_name})")
     # Sorted by date, so a period filter skips whole row groups (min/max zone maps).
-    conn.execute(f"CREATE TABLE records AS SELECT {RECORD_COLUMNS} FROM read_parquet({frame}) ORDER BY date")
-    conn.execute("CREATE TABLE record_items AS " + ITEM_SQL.format(quantities=quantities) + " ORDER BY date")
+    conn.execute(f"CREATE TABLE records AS SELECT {columns} FROM read_parquet({frame}) ORDER BY date")
+    items = ITEM_SQL.format(quantities=quantities).replace("CAST(item AS VARCHAR)",
+                                                           "CAST(CAST(item AS VARCHAR) AS item_t)")
+    conn.execute("CREATE TABLE record_items AS " + items + " ORDER BY date")
     if rollups:
         conn.execute("CREATE TABLE rollup AS " + ROLLUP_SQL)
         conn.execute("CREATE TABLE rollup_items AS " + ROLLUP_ITEMS_SQL)
@@ -333,6 +348,9 @@ class DuckEngine:
             self.conn = duckdb.connect(spec["duckdb_file"], read_only=True)
         else:
             self.conn = duckdb.connect()
+            if self.kind != "duckdb-parquet":  # compressed like a file, held in memory
+                self.conn.execute("ATTACH ':memory:' AS held (COMPRESS)")
+                self.conn.execute("USE held")
         _settings(self.conn, spec)
         if self.kind == "duckdb-parquet":
             self.conn.execute(f"CREATE VIEW records AS SELECT {RECORD_COLUMNS} FROM read_parquet("
@@ -349,6 +367,23 @@ class DuckEngine:
         low, high = self.conn.execute(f"SELECT min({'date_min' if table == 'rollup' else 'date'}), "
                                       f"max({'date_max' if table == 'rollup' else 'date'}) FROM {table}").fetchall()[0]
         self.first_day, self.last_day = low, high
+        self.known: dict[str, set[str]] = {}  # ENUM columns: a value outside the type cannot be compared
+        self.region_sql = "m.region"
+        self.region_join = "JOIN country_region m ON m.iso3 = c.country"
+        if self.kind != "duckdb-parquet":
+            for column, type_name in (*ENUMS.items(), ("item", "item_t")):
+                values = self.conn.execute(f"SELECT enum_range(NULL::{type_name})").fetchall()[0][0]
+                self.known[column] = set(values)
+                if column == "country":  # the region at query time, from the current mapping
+                    regions = ", ".join(_quote(countries.region_of(v)) for v in values)
+                    self.region_sql, self.region_join = f"[{regions}][enum_code(c.country) + 1]", ""
+        else:
+            import pandas as pd
+
+            names = sorted({c.iso3 for c in countries.countries()})
+            self.conn.register("country_region", pd.DataFrame(
+                {"iso3": names, "region": [countries.region_of(c) for c in names]}))
+        self.cache: dict[Any, Any] = {}
 
     # -- selections as SQL relations of "cells" (a raw record is a cell of one record)
 
@@ -358,11 +393,11 @@ class DuckEngine:
         conditions = ["TRUE"]
         scope = _country_scope(flt, self.countries)
         if scope is not None:
-            conditions.append(_in("country", scope) if scope else "FALSE")
+            conditions.append(_in("country", scope, self.known.get("country")))
         if flt.crime_areas:
-            conditions.append(_in("crime_area", flt.crime_areas))
+            conditions.append(_in("crime_area", flt.crime_areas, self.known.get("crime_area")))
         if flt.operations:
-            conditions.append(_in("operation", flt.operations))
+            conditions.append(_in("operation", flt.operations, self.known.get("operation")))
         return conditions
 
     def _split(self, flt: Any) -> tuple[tuple[int, int] | None, list[tuple[dt.date | None, dt.date | None]]]:
@@ -416,7 +451,7 @@ class DuckEngine:
         if not flt.seized_items:
             return f"SELECT {RAW_CELLS} FROM records WHERE {days}", \
                 f"SELECT {ITEM_CELLS} FROM record_items WHERE {days}"
-        wanted = _in("item", flt.seized_items)
+        wanted = _in("item", flt.seized_items, self.known.get("item"))
         per_record = (f"SELECT rid, {', '.join(f'sum({m}) AS {m}' for m in SUMS[3:])} FROM record_items "
                       f"WHERE {days} AND {wanted} GROUP BY rid")
         cells = (f"SELECT r.date AS date_min, r.date AS date_max, r.month, r.country, r.crime_area, r.operation, "
@@ -430,33 +465,60 @@ class DuckEngine:
 
     # -- the figures
 
+    def _groups(self, flt: Any) -> dict[str, Any]:
+        """One scan of the selection, grouped by country, crime area, region, month and operation
+        (GROUPING SETS), and the grand total; kept for the filter's other figures."""
+        import numpy as np
+
+        key = ("groups", flt)
+        if key not in self.cache:
+            cells, _ = self._sources(flt)
+            keys = {"country": "c.country", "crime_area": "c.crime_area", "region": self.region_sql,
+                    "month": "c.month", "operation": "c.operation"}
+            table = self._frame(
+                f"SELECT {', '.join(f'GROUPING({v}) AS g_{k}' for k, v in keys.items())}, "
+                f"{', '.join(f'CAST({v} AS VARCHAR) AS {k}' for k, v in keys.items() if k != 'month')}, c.month, "
+                f"{MEASURE_SQL.replace('operation)', 'c.operation)').replace('country)', 'c.country)')}, "
+                f"min(date_min) AS first_date, max(date_max) AS last_date "
+                f"FROM ({cells}) c {self.region_join} "
+                f"GROUP BY GROUPING SETS ({', '.join(f'({v})' for v in keys.values())}, ())")
+            for name in ("records", "operations", "countries", "arrests", "seizures", "victims_rescued"):
+                table[name] = table[name].fillna(0).astype(np.int64)
+            parts = {}
+            for name in keys:
+                others = [f"g_{k}" for k in keys if k != name]
+                mask = (table[f"g_{name}"] == 0) & (table[others] == 1).all(axis=1)
+                part = table[mask].rename(columns={name: "key"})
+                parts[name] = part.sort_values("key", kind="stable").reset_index(drop=True)
+            parts["total"] = table[(table[[f"g_{k}" for k in keys]] == 1).all(axis=1)]
+            self.cache[key] = parts
+        return dict(self.cache[key])
+
     def _totals(self, flt: Any) -> dict[str, Any]:
         from ocops.queries import _clean
 
+        names = ("records", "operations", "countries", *SUMS)
         cells, _ = self._sources(flt)
         row = self.conn.execute(f"SELECT {MEASURE_SQL} FROM ({cells})").fetchall()[0]
-        names = ("records", "operations", "countries", *SUMS)
         return {name: _clean(value or 0, name) for name, value in zip(names, row, strict=True)}
 
     def kpis(self, flt: Any) -> list[dict[str, Any]]:
         """``views.kpis`` with the previous period."""
         from ocops.links import comparison_filter
+        from ocops.queries import _clean
         from ocops.views import KPI_MEASURES
 
-        now = self._totals(flt)
+        total = self._groups(flt)["total"]
+        now = {m: _clean(0 if total.empty or total[m].isna().all() else total[m].iloc[0], m) for m in KPI_MEASURES}
         previous = comparison_filter(flt, "previous")
         before = self._totals(previous) if previous else None
         return [{"measure": m, "value": now[m], "delta": None if before is None else now[m] - before[m]}
                 for m in KPI_MEASURES]
 
-    def _grouped(self, flt: Any, key: str, join: str = "") -> Any:
-        import numpy as np
+    def _grouped(self, flt: Any, by: str) -> Any:
+        from ocops.queries import MEASURES
 
-        cells, _ = self._sources(flt)
-        table = self._frame(f"SELECT {key} AS key, {MEASURE_SQL} FROM ({cells}) c {join} GROUP BY 1 ORDER BY 1")
-        for name in ("records", "operations", "countries", "arrests", "seizures", "victims_rescued"):
-            table[name] = table[name].astype(np.int64)
-        return table
+        return self._groups(flt)[by][["key", *MEASURES]].reset_index(drop=True)
 
     def country_table(self, flt: Any) -> Any:
         """``maps.country_table``."""
@@ -467,17 +529,7 @@ class DuckEngine:
 
     def by_region(self, flt: Any) -> Any:
         """``views.totals_by(region)`` (regions from the current country index, at query time)."""
-        self._regions()
-        return self._grouped(flt, "m.region", "JOIN country_region m ON m.iso3 = c.country")
-
-    def _regions(self) -> None:
-        import pandas as pd
-
-        if not getattr(self, "_registered", False):
-            names = sorted({c.iso3 for c in self.countries.countries()})
-            self.conn.register("country_region", pd.DataFrame(
-                {"iso3": names, "region": [self.countries.region_of(c) for c in names]}))
-            self._registered = True
+        return self._grouped(flt, "region")
 
     def by_crime_area(self, flt: Any) -> Any:
         """``views.totals_by(crime_area)``."""
@@ -487,14 +539,13 @@ class DuckEngine:
         """``views.time_series(arrests, month, None)``: every month of the range, 0 where none."""
         import pandas as pd
 
-        cells, _ = self._sources(flt)
-        rows = self.conn.execute(f"SELECT month, sum(arrests), min(date_min), max(date_max) FROM ({cells}) "
-                                 f"GROUP BY 1").fetchall()
-        if not rows:
+        months = self._groups(flt)["month"]
+        if months.empty:
             return pd.DataFrame(columns=["period", "stack", "value"])
-        first_day = flt.since or min(r[2] for r in rows)
-        last_day = flt.until or max(r[3] for r in rows)
-        numbers = {(m // 100) * 12 + m % 100 - 1: int(v) for m, v, _, _ in rows}
+        first_day = flt.since or min(months["first_date"]).date()
+        last_day = flt.until or max(months["last_date"]).date()
+        numbers = {(int(m) // 100) * 12 + int(m) % 100 - 1: int(v) for m, v in zip(months["key"], months["arrests"],
+                                                                                   strict=True)}
         first = min(first_day.year * 12 + first_day.month - 1, *numbers)
         last = max(last_day.year * 12 + last_day.month - 1, *numbers)
         return pd.DataFrame({
@@ -509,7 +560,7 @@ class DuckEngine:
 
         _, items = self._sources(flt)
         sums = ", ".join(f"sum({m}) AS {m}" for m in SUMS[4:])
-        table = self._frame(f"SELECT item AS key, sum(records) AS records, {sums}, "
+        table = self._frame(f"SELECT CAST(item AS VARCHAR) AS key, sum(records) AS records, {sums}, "
                             f"sum(seized_value_usd) AS seized_value_usd FROM ({items}) GROUP BY 1")
         table["records"] = table["records"].astype(np.int64)
         table = table.sort_values(["seized_value_usd", "key"], ascending=[False, True], kind="stable")
@@ -519,26 +570,27 @@ class DuckEngine:
         """``views.latest_operations``: the operations with the latest records, with names."""
         import pandas as pd
 
+        operations = self._groups(flt)["operation"]
+        if operations.empty:
+            return operations
+        top = operations.sort_values(["last_date", "key"], ascending=[False, True]).head(limit)
         cells, _ = self._sources(flt)
-        top = self._frame(
-            f"WITH c AS ({cells}), top AS (SELECT operation, min(date_min) AS first_date, max(date_max) AS last_date, "
-            f"sum(arrests) AS arrests, sum(seizures) AS seizures, sum(victims_rescued) AS victims_rescued FROM c "
-            f"GROUP BY 1 ORDER BY last_date DESC, operation LIMIT {limit}) "
-            f"SELECT top.*, (SELECT list(DISTINCT country) FROM c WHERE c.operation = top.operation) AS countries, "
-            f"(SELECT list(DISTINCT crime_area) FROM c WHERE c.operation = top.operation) AS areas "
-            f"FROM top ORDER BY last_date DESC, operation")
-        if top.empty:
-            return top
+        names = {row[0]: (row[1], row[2]) for row in self.conn.execute(
+            f"SELECT CAST(operation AS VARCHAR), list(DISTINCT CAST(country AS VARCHAR)), "
+            f"list(DISTINCT CAST(crime_area AS VARCHAR)) FROM ({cells}) WHERE "
+            f"{_in('operation', top['key'], self.known.get('operation'))} GROUP BY 1").fetchall()}
         return pd.DataFrame({
-            "operation": top["operation"], "first_date": [d.date() for d in top["first_date"]],
+            "operation": top["key"].to_numpy(), "first_date": [d.date() for d in top["first_date"]],
             "last_date": [d.date() for d in top["last_date"]],
-            "country_names": [", ".join(sorted(self.countries.get(c).name for c in cs)) for cs in top["countries"]],
-            "crime_areas": [", ".join(sorted(a for a in areas if a)) for areas in top["areas"]],
-            "arrests": top["arrests"].astype("int64"), "seizures": top["seizures"].astype("int64"),
-            "victims_rescued": top["victims_rescued"].astype("int64")})
+            "country_names": [", ".join(sorted(self.countries.get(c).name for c in names[o][0])) for o in top["key"]],
+            "crime_areas": [", ".join(sorted(a for a in names[o][1] if a)) for o in top["key"]],
+            "arrests": top["arrests"].to_numpy(), "seizures": top["seizures"].to_numpy(),
+            "victims_rescued": top["victims_rescued"].to_numpy()})
 
     def figures(self, flt: Any) -> dict[str, Callable[[], Any]]:
-        """One callable per figure (Cannot where this candidate cannot answer exactly)."""
+        """One callable per figure (Cannot where this candidate cannot answer exactly); the grouped
+        scan of a filter is run by the first figure that needs it and shared by the others."""
+        self.cache.clear()  # never reuse another filter state's results
         return {name: (lambda name=name: getattr(self, name)(flt)) for name in FIGURES}
 
 

@@ -27,3 +27,24 @@ def test_benchmark_runs_and_prints_json(name: str, keys: set[str]) -> None:
     report = json.loads(result.stdout[start:])
     assert keys <= set(report)
     assert report["rows"] == 2000
+
+
+@pytest.mark.slow
+def test_engine_candidates_compute_the_same_figures_as_the_frame() -> None:
+    """Every candidate of bench_engines gives the Overview's figures of the frame for every filter state
+    (or says it cannot), at a tiny size."""
+    result = subprocess.run([sys.executable, "-m", "benchmarks.bench_engines", "--rows", "2000"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    assert report["rows"] == 2000
+    assert len(report["filter_states"]) >= 10
+    assert set(report["candidates"]) == {"frame", "duckdb-parquet", "duckdb-memory", "duckdb-file", "rollup",
+                                         "rollup-hybrid"}
+    for name, candidate in report["candidates"].items():
+        assert "error" not in candidate, (name, candidate.get("error"))
+        assert candidate["figures_equal_frame"], (name, candidate["differences"])
+        assert candidate["states"] == len(report["filter_states"])
+    assert report["all_figures_agree"]
+    assert not report["candidates"]["rollup-hybrid"]["cannot"]  # the edges come from the raw table
+    assert report["candidates"]["rollup"]["cannot"]  # day-level periods: said, not approximated
