@@ -368,21 +368,10 @@ class DuckEngine:
                                       f"max({'date_max' if table == 'rollup' else 'date'}) FROM {table}").fetchall()[0]
         self.first_day, self.last_day = low, high
         self.known: dict[str, set[str]] = {}  # ENUM columns: a value outside the type cannot be compared
-        self.region_sql = "m.region"
-        self.region_join = "JOIN country_region m ON m.iso3 = c.country"
         if self.kind != "duckdb-parquet":
             for column, type_name in (*ENUMS.items(), ("item", "item_t")):
                 values = self.conn.execute(f"SELECT enum_range(NULL::{type_name})").fetchall()[0][0]
                 self.known[column] = set(values)
-                if column == "country":  # the region at query time, from the current mapping
-                    regions = ", ".join(_quote(countries.region_of(v)) for v in values)
-                    self.region_sql, self.region_join = f"[{regions}][enum_code(c.country) + 1]", ""
-        else:
-            import pandas as pd
-
-            names = sorted({c.iso3 for c in countries.countries()})
-            self.conn.register("country_region", pd.DataFrame(
-                {"iso3": names, "region": [countries.region_of(c) for c in names]}))
         self.cache: dict[Any, Any] = {}
 
     # -- selections as SQL relations of "cells" (a raw record is a cell of one record)
@@ -466,33 +455,48 @@ class DuckEngine:
     # -- the figures
 
     def _groups(self, flt: Any) -> dict[str, Any]:
-        """One scan of the selection, grouped by country, crime area, region, month and operation
-        (GROUPING SETS), and the grand total; kept for the filter's other figures."""
+        """One scan of the selection: GROUPING SETS (country, crime area, operation) and (month), no
+        distinct aggregates; regions, totals and distinct counts follow from those few cells."""
         import numpy as np
+        import pandas as pd
+
+        from ocops.queries import MEASURES
 
         key = ("groups", flt)
-        if key not in self.cache:
-            cells, _ = self._sources(flt)
-            keys = {"country": "c.country", "crime_area": "c.crime_area", "region": self.region_sql,
-                    "month": "c.month", "operation": "c.operation"}
-            table = self._frame(
-                f"SELECT {', '.join(f'GROUPING({v}) AS g_{k}' for k, v in keys.items())}, "
-                f"{', '.join(f'CAST({v} AS VARCHAR) AS {k}' for k, v in keys.items() if k != 'month')}, c.month, "
-                f"{MEASURE_SQL.replace('operation)', 'c.operation)').replace('country)', 'c.country)')}, "
-                f"min(date_min) AS first_date, max(date_max) AS last_date "
-                f"FROM ({cells}) c {self.region_join} "
-                f"GROUP BY GROUPING SETS ({', '.join(f'({v})' for v in keys.values())}, ())")
-            for name in ("records", "operations", "countries", "arrests", "seizures", "victims_rescued"):
-                table[name] = table[name].fillna(0).astype(np.int64)
-            parts = {}
-            for name in keys:
-                others = [f"g_{k}" for k in keys if k != name]
-                mask = (table[f"g_{name}"] == 0) & (table[others] == 1).all(axis=1)
-                part = table[mask].rename(columns={name: "key"})
-                parts[name] = part.sort_values("key", kind="stable").reset_index(drop=True)
-            parts["total"] = table[(table[[f"g_{k}" for k in keys]] == 1).all(axis=1)]
-            self.cache[key] = parts
-        return dict(self.cache[key])
+        if key in self.cache:
+            return dict(self.cache[key])
+        cells, _ = self._sources(flt)
+        sums = ", ".join(f"sum({m}) AS {m}" for m in SUMS)
+        table = self._frame(
+            f"SELECT GROUPING(c.month) AS by_month, CAST(c.country AS VARCHAR) AS country, "
+            f"CAST(c.crime_area AS VARCHAR) AS crime_area, CAST(c.operation AS VARCHAR) AS operation, c.month, "
+            f"sum(records) AS records, {sums}, min(date_min) AS first_date, max(date_max) AS last_date "
+            f"FROM ({cells}) c GROUP BY GROUPING SETS ((c.country, c.crime_area, c.operation), (c.month))")
+        for name in ("records", "arrests", "seizures", "victims_rescued"):
+            table[name] = table[name].astype(np.int64)
+        keyed = table[table["by_month"] == 1].drop(columns=["by_month", "month"])
+        keyed = keyed.assign(region=[self.countries.region_of(c) for c in keyed["country"]])
+        parts: dict[str, Any] = {"month": table[table["by_month"] == 0].rename(columns={"month": "key"})
+                                 .sort_values("key").reset_index(drop=True)}
+        measures = {"records": "sum", **{m: "sum" for m in SUMS}, "first_date": "min", "last_date": "max"}
+        for by in ("country", "crime_area", "region", "operation"):
+            grouped = keyed.groupby(by, sort=True).agg(
+                {**measures, "operation": "nunique", "country": "nunique"} if by not in ("country", "operation")
+                else {**measures, ("country" if by == "operation" else "operation"): "nunique"})
+            grouped = grouped.rename(columns={"operation": "operations", "country": "countries"})
+            if by == "country":
+                grouped["countries"] = 1
+            if by == "operation":
+                grouped["operations"] = 1
+            parts[by] = grouped.reset_index().rename(columns={by: "key"})
+            parts[by] = parts[by][["key", *MEASURES, "first_date", "last_date"]]
+            for name in ("operations", "countries"):
+                parts[by][name] = parts[by][name].astype(np.int64)
+        total = {m: keyed[m].sum() for m in ("records", *SUMS)}
+        total.update(operations=keyed["operation"].nunique(), countries=keyed["country"].nunique())
+        parts["total"] = pd.DataFrame([total])
+        self.cache[key] = parts
+        return dict(parts)
 
     def _totals(self, flt: Any) -> dict[str, Any]:
         from ocops.queries import _clean
@@ -509,7 +513,7 @@ class DuckEngine:
         from ocops.views import KPI_MEASURES
 
         total = self._groups(flt)["total"]
-        now = {m: _clean(0 if total.empty or total[m].isna().all() else total[m].iloc[0], m) for m in KPI_MEASURES}
+        now = {m: _clean(total[m].iloc[0], m) for m in KPI_MEASURES}
         previous = comparison_filter(flt, "previous")
         before = self._totals(previous) if previous else None
         return [{"measure": m, "value": now[m], "delta": None if before is None else now[m] - before[m]}
