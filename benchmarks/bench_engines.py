@@ -282,6 +282,18 @@ MEASURE_SQL = ("sum(records) AS records, count(DISTINCT operation) AS operations
 RAW_CELLS = ("date AS date_min, date AS date_max, month, country, crime_area, operation, 1 AS records, "
              + ", ".join(SUMS))
 ITEM_CELLS = "month, country, crime_area, operation, item, 1 AS records, seizures, " + ", ".join(SUMS[3:])
+ROLLUP_YEAR_SQL = """
+SELECT month // 100 AS year, country, crime_area, operation, sum(records) AS records, min(date_min) AS date_min,
+       max(date_max) AS date_max, {sums}
+FROM rollup GROUP BY ALL ORDER BY year
+""".format(sums=", ".join(f"sum({m}) AS {m}" for m in SUMS))
+ROLLUP_ITEMS_YEAR_SQL = """
+SELECT month // 100 AS year, country, crime_area, operation, item, sum(records) AS records,
+       sum(seizures) AS seizures, {sums}
+FROM rollup_items GROUP BY ALL ORDER BY year
+""".format(sums=", ".join(f"sum({m}) AS {m}" for m in SUMS[3:]))
+YEAR_CELLS = ("date_min, date_max, NULL AS month, country, crime_area, operation, records, " + ", ".join(SUMS))
+YEAR_ITEM_CELLS = "NULL AS month, country, crime_area, operation, item, records, seizures, " + ", ".join(SUMS[3:])
 ROLLUP_CELLS = "date_min, date_max, month, country, crime_area, operation, records, " + ", ".join(SUMS)
 ROLLUP_ITEM_CELLS = "month, country, crime_area, operation, item, records, seizures, " + ", ".join(SUMS[3:])
 
@@ -331,6 +343,8 @@ def _load_tables(conn: Any, spec: dict[str, Any], rollups: bool, raw: bool = Tru
     if rollups:
         conn.execute("CREATE TABLE rollup AS " + ROLLUP_SQL)
         conn.execute("CREATE TABLE rollup_items AS " + ROLLUP_ITEMS_SQL)
+        conn.execute("CREATE TABLE rollup_year AS " + ROLLUP_YEAR_SQL)
+        conn.execute("CREATE TABLE rollup_items_year AS " + ROLLUP_ITEMS_YEAR_SQL)
         if not raw:
             conn.execute("DROP TABLE records")
             conn.execute("DROP TABLE record_items")
@@ -362,7 +376,8 @@ class DuckEngine:
         elif self.kind in ("rollup", "rollup-hybrid"):
             _load_tables(self.conn, spec, rollups=True, raw=self.kind == "rollup-hybrid")
             self.info["rollup_rows"] = self.conn.execute("SELECT count(*) FROM rollup").fetchall()[0][0]
-            self.info["rollup_items_rows"] = self.conn.execute("SELECT count(*) FROM rollup_items").fetchall()[0][0]
+            for name in ("rollup_items", "rollup_year", "rollup_items_year"):
+                self.info[f"{name}_rows"] = self.conn.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
         table = "rollup" if self.kind == "rollup" else "records"
         low, high = self.conn.execute(f"SELECT min({'date_min' if table == 'rollup' else 'date'}), "
                                       f"max({'date_max' if table == 'rollup' else 'date'}) FROM {table}").fetchall()[0]
@@ -412,16 +427,42 @@ class DuckEngine:
                 last_month = _month(start - dt.timedelta(days=1))
         return ((first_month, last_month) if first_month <= last_month else None), edges
 
-    def _sources(self, flt: Any) -> tuple[str, str]:
-        """(cells, item cells) of ``flt`` as SQL; Cannot when the candidate cannot answer exactly."""
+    def _years(self, months: tuple[int, int]) -> tuple[tuple[int, int] | None, list[tuple[int, int]]]:
+        """Whole calendar years inside a YYYYMM range (None if none) and the month ranges around them."""
+        a = max(months[0], _month(self.first_day)) // 100 * 12 + max(months[0], _month(self.first_day)) % 100 - 1
+        b = min(months[1], _month(self.last_day)) // 100 * 12 + min(months[1], _month(self.last_day)) % 100 - 1
+        first_year, last_year = -(-a // 12), (b + 1) // 12 - 1
+        if first_year > last_year:
+            return None, [months] if a <= b else []
+
+        def yyyymm(index: int) -> int:
+            return index // 12 * 100 + index % 12 + 1
+
+        ranges = []
+        if a <= first_year * 12 - 1:
+            ranges.append((yyyymm(a), yyyymm(first_year * 12 - 1)))
+        if (last_year + 1) * 12 <= b:
+            ranges.append((yyyymm((last_year + 1) * 12), yyyymm(b)))
+        return (first_year, last_year), ranges
+
+    def _sources(self, flt: Any, years: bool = False) -> tuple[str, str]:
+        """(cells, item cells) of ``flt`` as SQL; Cannot when the candidate cannot answer exactly.
+        With ``years`` the rollups answer whole calendar years from the yearly rollup (no month column)."""
         conditions = " AND ".join(self._conditions(flt))
         if self.kind in ("rollup", "rollup-hybrid") and not flt.seized_items:
             months, edges = self._split(flt)
             if self.kind == "rollup" and edges:
                 raise Cannot("day-level period edges: " + ", ".join(f"{a}..{b}" for a, b in edges))
             parts, item_parts = [], []
-            if months is not None:
-                where = f"{conditions} AND month BETWEEN {months[0]} AND {months[1]}"
+            whole, month_ranges = (None, [months] if months else [])
+            if years and months is not None:
+                whole, month_ranges = self._years(months)
+            if whole is not None:
+                where = f"{conditions} AND year BETWEEN {whole[0]} AND {whole[1]}"
+                parts.append(f"SELECT {YEAR_CELLS} FROM rollup_year WHERE {where}")
+                item_parts.append(f"SELECT {YEAR_ITEM_CELLS} FROM rollup_items_year WHERE {where}")
+            for low_month, high_month in month_ranges:
+                where = f"{conditions} AND month BETWEEN {low_month} AND {high_month}"
                 parts.append(f"SELECT {ROLLUP_CELLS} FROM rollup WHERE {where}")
                 item_parts.append(f"SELECT {ROLLUP_ITEM_CELLS} FROM rollup_items WHERE {where}")
             for low, high in edges:
@@ -467,11 +508,21 @@ class DuckEngine:
             return dict(self.cache[key])
         cells, _ = self._sources(flt)
         sums = ", ".join(f"sum({m}) AS {m}" for m in SUMS)
-        table = self._frame(
-            f"SELECT GROUPING(c.month) AS by_month, CAST(c.country AS VARCHAR) AS country, "
-            f"CAST(c.crime_area AS VARCHAR) AS crime_area, CAST(c.operation AS VARCHAR) AS operation, c.month, "
-            f"sum(records) AS records, {sums}, min(date_min) AS first_date, max(date_max) AS last_date "
-            f"FROM ({cells}) c GROUP BY GROUPING SETS ((c.country, c.crime_area, c.operation), (c.month))")
+        select = (f"CAST(c.country AS VARCHAR) AS country, CAST(c.crime_area AS VARCHAR) AS crime_area, "
+                  f"CAST(c.operation AS VARCHAR) AS operation, c.month, sum(records) AS records, {sums}, "
+                  f"min(date_min) AS first_date, max(date_max) AS last_date")
+        if self.kind in ("rollup", "rollup-hybrid"):  # whole years from the yearly rollup, months from the monthly
+            keyed_cells, _ = self._sources(flt, years=True)
+            table = pd.concat([
+                self._frame(f"SELECT 1 AS by_month, {select.replace('c.month', 'NULL AS month')} "
+                            f"FROM ({keyed_cells}) c GROUP BY c.country, c.crime_area, c.operation"),
+                self._frame(f"SELECT 0 AS by_month, NULL AS country, NULL AS crime_area, NULL AS operation, c.month, "
+                            f"sum(records) AS records, {sums}, min(date_min) AS first_date, max(date_max) AS last_date "
+                            f"FROM ({cells}) c GROUP BY c.month")], ignore_index=True)
+        else:
+            table = self._frame(
+                f"SELECT GROUPING(c.month) AS by_month, {select} "
+                f"FROM ({cells}) c GROUP BY GROUPING SETS ((c.country, c.crime_area, c.operation), (c.month))")
         for name in ("records", "arrests", "seizures", "victims_rescued"):
             table[name] = table[name].astype(np.int64)
         keyed = table[table["by_month"] == 1].drop(columns=["by_month", "month"])
@@ -502,7 +553,7 @@ class DuckEngine:
         from ocops.queries import _clean
 
         names = ("records", "operations", "countries", *SUMS)
-        cells, _ = self._sources(flt)
+        cells, _ = self._sources(flt, years=True)
         row = self.conn.execute(f"SELECT {MEASURE_SQL} FROM ({cells})").fetchall()[0]
         return {name: _clean(value or 0, name) for name, value in zip(names, row, strict=True)}
 
@@ -562,7 +613,7 @@ class DuckEngine:
 
         from ocops.views import ITEM_COLUMNS
 
-        _, items = self._sources(flt)
+        _, items = self._sources(flt, years=True)
         sums = ", ".join(f"sum({m}) AS {m}" for m in SUMS[4:])
         table = self._frame(f"SELECT CAST(item AS VARCHAR) AS key, sum(records) AS records, {sums}, "
                             f"sum(seized_value_usd) AS seized_value_usd FROM ({items}) GROUP BY 1")
@@ -578,7 +629,7 @@ class DuckEngine:
         if operations.empty:
             return operations
         top = operations.sort_values(["last_date", "key"], ascending=[False, True]).head(limit)
-        cells, _ = self._sources(flt)
+        cells, _ = self._sources(flt, years=True)
         names = {row[0]: (row[1], row[2]) for row in self.conn.execute(
             f"SELECT CAST(operation AS VARCHAR), list(DISTINCT CAST(country AS VARCHAR)), "
             f"list(DISTINCT CAST(crime_area AS VARCHAR)) FROM ({cells}) WHERE "
