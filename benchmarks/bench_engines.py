@@ -18,12 +18,13 @@ Candidates:
 - ``duckdb-parquet``: DuckDB views straight over the Parquet files (nothing loaded).
 - ``duckdb-memory``: DuckDB tables built from the Parquet files in an in-memory database.
 - ``duckdb-file``: the same tables in a DuckDB file next to the snapshot (built once per data
-  version in its own process; the measured process only opens it).
+  version in its own process, rollups included; the measured process only opens it).
 - ``rollup``: month x country x crime area x operation rollups (and x seized item for the items
   table), in DuckDB. They cannot answer a day-level period (last 30 days, last 12 months ending
   on the latest record date...) or a seized-item filter: those figures say ``cannot``.
-- ``rollup-hybrid``: the rollups for the whole months of a period and the raw DuckDB table for the
-  days at its edges (holds both).
+- ``rollup-hybrid``: the rollups for the whole years and months of a period (a yearly rollup beside
+  the monthly one) and the raw DuckDB table for the days at its edges (holds both, in memory).
+- ``rollup-file``: the same as ``rollup-hybrid`` from the DuckDB file (which holds the rollups too).
 
 Every DuckDB connection runs with ``SET threads`` (default 2) and a ``memory_limit`` (default 500MB).
 
@@ -50,7 +51,8 @@ from typing import Any
 
 from benchmarks.common import ROOT, demo_csv, emit
 
-CANDIDATES = ("frame", "duckdb-parquet", "duckdb-memory", "duckdb-file", "rollup", "rollup-hybrid")
+CANDIDATES = ("frame", "duckdb-parquet", "duckdb-memory", "duckdb-file", "rollup", "rollup-hybrid", "rollup-file")
+ROLLED = ("rollup", "rollup-hybrid", "rollup-file")
 FIGURES = ("kpis", "items_table", "country_table", "monthly_arrests", "by_region", "by_crime_area",
            "latest_operations")
 TARGET_MS = {1_000_000: 150, 10_000_000: 500}
@@ -307,7 +309,7 @@ def write_duckdb_file(spec: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     conn = duckdb.connect(str(path))
     _settings(conn, spec)
-    _load_tables(conn, spec, rollups=False)
+    _load_tables(conn, spec, rollups=True)
     conn.execute("CHECKPOINT")
     conn.close()
     return {"build_s": round(time.perf_counter() - start, 2), "file_mb": round(path.stat().st_size / 2**20, 1),
@@ -358,7 +360,7 @@ class DuckEngine:
 
         self.countries, self.kind = countries, spec["candidate"]
         self.info: dict[str, Any] = {}
-        if self.kind == "duckdb-file":
+        if self.kind in ("duckdb-file", "rollup-file"):
             self.conn = duckdb.connect(spec["duckdb_file"], read_only=True)
         else:
             self.conn = duckdb.connect()
@@ -375,6 +377,7 @@ class DuckEngine:
             _load_tables(self.conn, spec, rollups=False)
         elif self.kind in ("rollup", "rollup-hybrid"):
             _load_tables(self.conn, spec, rollups=True, raw=self.kind == "rollup-hybrid")
+        if self.kind in ROLLED:
             self.info["rollup_rows"] = self.conn.execute("SELECT count(*) FROM rollup").fetchall()[0][0]
             for name in ("rollup_items", "rollup_year", "rollup_items_year"):
                 self.info[f"{name}_rows"] = self.conn.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
@@ -449,7 +452,7 @@ class DuckEngine:
         """(cells, item cells) of ``flt`` as SQL; Cannot when the candidate cannot answer exactly.
         With ``years`` the rollups answer whole calendar years from the yearly rollup (no month column)."""
         conditions = " AND ".join(self._conditions(flt))
-        if self.kind in ("rollup", "rollup-hybrid") and not flt.seized_items:
+        if self.kind in ROLLED and not flt.seized_items:
             months, edges = self._split(flt)
             if self.kind == "rollup" and edges:
                 raise Cannot("day-level period edges: " + ", ".join(f"{a}..{b}" for a, b in edges))
@@ -511,7 +514,7 @@ class DuckEngine:
         select = (f"CAST(c.country AS VARCHAR) AS country, CAST(c.crime_area AS VARCHAR) AS crime_area, "
                   f"CAST(c.operation AS VARCHAR) AS operation, c.month, sum(records) AS records, {sums}, "
                   f"min(date_min) AS first_date, max(date_max) AS last_date")
-        if self.kind in ("rollup", "rollup-hybrid"):  # whole years from the yearly rollup, months from the monthly
+        if self.kind in ROLLED:  # whole years from the yearly rollup, months from the monthly
             keyed_cells, _ = self._sources(flt, years=True)
             table = pd.concat([
                 self._frame(f"SELECT 1 AS by_month, {select.replace('c.month', 'NULL AS month')} "
@@ -819,7 +822,7 @@ def main() -> None:
         extra: dict[str, Any] = {}
         results = {}
         for candidate in chosen:
-            if candidate == "duckdb-file":
+            if candidate in ("duckdb-file", "rollup-file") and "duckdb_file_build" not in extra:
                 extra["duckdb_file_build"] = child("duckdb-file", spec)
             results[candidate] = child("run", {**spec, "candidate": candidate})
         rows = catalog["rows"]

@@ -40,11 +40,12 @@ def test_engine_candidates_compute_the_same_figures_as_the_frame() -> None:
     assert report["rows"] == 2000
     assert len(report["filter_states"]) >= 10
     assert set(report["candidates"]) == {"frame", "duckdb-parquet", "duckdb-memory", "duckdb-file", "rollup",
-                                         "rollup-hybrid"}
+                                         "rollup-hybrid", "rollup-file"}
     for name, candidate in report["candidates"].items():
         assert "error" not in candidate, (name, candidate.get("error"))
         assert candidate["figures_equal_frame"], (name, candidate["differences"])
         assert candidate["states"] == len(report["filter_states"])
     assert report["all_figures_agree"]
     assert not report["candidates"]["rollup-hybrid"]["cannot"]  # the edges come from the raw table
+    assert not report["candidates"]["rollup-file"]["cannot"]
     assert report["candidates"]["rollup"]["cannot"]  # day-level periods: said, not approximated
