@@ -62,3 +62,25 @@ def test_bench_queries_computes_what_the_overview_page_computes(calls: Calls) ->
     overview(frame, Filter(since=dt.date(2018, 1, 1), until=dt.date(2018, 12, 31)), load_countries())
     frame_facts = "ocops.views.frame_facts()"
     assert Counter(calls.computed) == page - Counter({frame_facts: 1}), (calls.computed, page)
+
+
+@pytest.mark.slow
+def test_engine_candidates_compute_the_same_figures_as_the_frame() -> None:
+    """Every candidate of bench_engines gives the Overview's figures of the frame for every filter state
+    (or says it cannot), at a tiny size."""
+    result = subprocess.run([sys.executable, "-m", "benchmarks.bench_engines", "--rows", "2000"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout[result.stdout.index("{"):])
+    assert report["rows"] == 2000
+    assert len(report["filter_states"]) >= 10
+    assert set(report["candidates"]) == {"frame", "duckdb-parquet", "duckdb-memory", "duckdb-file", "rollup",
+                                         "rollup-hybrid", "rollup-file"}
+    for name, candidate in report["candidates"].items():
+        assert "error" not in candidate, (name, candidate.get("error"))
+        assert candidate["figures_equal_frame"], (name, candidate["differences"])
+        assert candidate["states"] == len(report["filter_states"])
+    assert report["all_figures_agree"]
+    assert not report["candidates"]["rollup-hybrid"]["cannot"]  # the edges come from the raw table
+    assert not report["candidates"]["rollup-file"]["cannot"]
+    assert report["candidates"]["rollup"]["cannot"]  # day-level periods: said, not approximated
