@@ -705,7 +705,7 @@ def prepare(spec: dict[str, Any]) -> dict[str, Any]:
     """Make sure the store's snapshot exists; return its files and what the filter states need."""
     import duckdb
 
-    from ocops import snapshot
+    from ocops import delta, snapshot
     from ocops.store import make_engine
 
     engine = make_engine(spec["db"])
@@ -713,7 +713,8 @@ def prepare(spec: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     snapshot.cached_frame(engine, folder)  # the app's path: writes the copy when missing
     snapshot_s = time.perf_counter() - start
-    store_id, version = snapshot._identity(engine)
+    now = delta.state(engine)
+    store_id, version = now.store_id, now.version
     engine.dispose()
     frame_path = snapshot._path(folder, store_id, version)
     quantities_path = snapshot._quantities_path(folder, store_id, version)

@@ -18,6 +18,8 @@ reads saw the same data (otherwise it is read again).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,17 +31,33 @@ from sqlalchemy.engine import Connection, Engine
 from ocops import queries, sqlite_arrow
 from ocops.models import Quantity, Record
 
-META = sa.text("SELECT key, value FROM meta WHERE key IN ('data_version', 'store_id')")
 MAX_CHANGED_SHARE = 0.2  # more changed rows than this: a full read costs about the same
 CHUNK = 20_000  # versions per IN (...) list
 
 
 @dataclass(frozen=True)
 class Source:
-    """Which store and data version a frame holds (``frame.attrs["source"]``)."""
+    """Which store and data version a frame holds (``frame.attrs["source"]``), with the newest
+    batch id and the number of removed batches at that version (-1: not known)."""
 
     store_id: int
     version: int
+    batches: int = -1
+    removed: int = -1
+
+
+STATE = sa.text(
+    "SELECT (SELECT value FROM meta WHERE key = 'store_id'), (SELECT value FROM meta WHERE key = 'data_version'), "
+    "(SELECT coalesce(max(id), 0) FROM batches), (SELECT count(*) FROM batches WHERE removed_at IS NOT NULL)")
+
+
+def state(connectable: Engine | Connection) -> Source:
+    """The store's id, data version, newest batch id and removed batches, read in one statement."""
+    if isinstance(connectable, Engine):
+        with connectable.connect() as conn:
+            return state(conn)
+    store_id, version, batches, removed = connectable.execute(STATE).one()
+    return Source(int(store_id or 0), int(version), int(batches), int(removed))
 
 
 def source_of(frame: pd.DataFrame) -> Source | None:
@@ -48,48 +66,87 @@ def source_of(frame: pd.DataFrame) -> Source | None:
     return found if isinstance(found, Source) else None
 
 
-def mark(frame: pd.DataFrame, store_id: int, version: int) -> pd.DataFrame:
+def mark(frame: pd.DataFrame, source: Source) -> pd.DataFrame:
     """Record on ``frame`` the store and data version it holds; returns it."""
-    frame.attrs["source"] = Source(store_id, version)
+    frame.attrs["source"] = source
     return frame
 
 
-def refreshed(engine: Engine, previous: pd.DataFrame) -> tuple[int, int, pd.DataFrame] | None:
-    """(store id, data version, frame) of the store now, built from ``previous`` (a full frame
-    of an earlier version of the same store, with its ``source``); None when a full read is
-    the better way (another store, no source, or too much changed)."""
+def refreshed(engine: Engine, previous: pd.DataFrame) -> tuple[Source, pd.DataFrame] | None:
+    """(source, frame) of the store now, built from ``previous`` (a full frame of an earlier
+    version of the same store, with its ``source``); None when a full read is the better way
+    (another store, no source, or too much changed).
+
+    After imports only (no batch removed since), the new rows are those with a version above
+    the frame's newest and the rows gone are those the new batches superseded; a checksum
+    of the stored (version, batch id) pairs confirms it. Otherwise, and whenever the
+    checksum disagrees, every stored pair is read and compared."""
     source = source_of(previous)
     if source is None or "version" not in previous:
         return None
     for _attempt in range(5):
-        before = _identity(engine)
-        if before[0] != source.store_id:
+        before = state(engine)
+        if before.store_id != source.store_id:
             return None
-        if before[1] == source.version:
-            return before[0], before[1], previous
+        if before.version == source.version:
+            return before, previous
+        with _snapshot(engine) as conn:
+            if state(conn) != before:
+                continue
+            found = _after_imports(conn, previous, source)
+        if found is not None:
+            keep, raw, raw_quantities = found
+            return before, mark(combine(previous, keep, queries.compact_frame(raw, raw_quantities)), before)
         held = _pairs(engine)  # may run outside the transaction below: the data version tells
-        with engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            with conn.begin():  # one snapshot: SQLite's WAL and PostgreSQL both keep it for the transaction
-                if _identity(conn) != before:
-                    continue  # a write came between: every write bumps the data version
-                keep, wanted = _compare(previous, held)
-                if len(wanted) > MAX_CHANGED_SHARE * max(len(held[0]), 1):
-                    return None
-                raw, raw_quantities = _read_versions(conn, wanted)
-        added = queries.compact_frame(raw, raw_quantities)
-        return before[0], before[1], mark(combine(previous, keep, added), *before)
+        with _snapshot(engine) as conn:
+            if state(conn) != before:
+                continue  # a write came between: every write bumps the data version
+            keep, wanted = _compare(previous, held)
+            if len(wanted) > MAX_CHANGED_SHARE * max(len(held[0]), 1):
+                return None
+            raw, raw_quantities = _read_versions(conn, wanted)
+        return before, mark(combine(previous, keep, queries.compact_frame(raw, raw_quantities)), before)
     return None
 
 
-def _identity(connectable: Engine | Connection) -> tuple[int, int]:
-    """(store id, data version)."""
-    if isinstance(connectable, Engine):
-        with connectable.connect() as conn:
-            return _identity(conn)
-    meta: dict[str, Any] = dict(connectable.execute(META).all())
-    return int(meta.get("store_id", 0)), int(meta["data_version"])
+@contextmanager
+def _snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection in one read transaction: SQLite's WAL and PostgreSQL's REPEATABLE READ
+    both keep one snapshot of the store for all of its reads."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield conn
+
+
+def _after_imports(conn: Connection, previous: pd.DataFrame,
+                   source: Source) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame] | None:
+    """(rows of ``previous`` to keep, new rows, their quantities) when only imports came since
+    ``source``, checked against the store; None to compare every pair instead."""
+    now = state(conn)
+    if source.batches < 0 or now.removed != source.removed or now.batches < source.batches:
+        return None
+    table = Record.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ without declaring it
+    quantity = Quantity.__table__  # type: ignore[attr-defined]
+    newest = int(previous["version"].max()) if len(previous) else 0
+    gone = np.asarray([row[0] for row in conn.execute(
+        sa.text("SELECT version FROM record_history WHERE superseded_by > :b"), {"b": source.batches})],
+        dtype=np.int64)
+    keep = ~np.isin(previous["version"].to_numpy(), gone)
+    raw = queries.read_query(conn, queries.frame_query().where(table.c.version > newest), queries.FRAME_READ)
+    if len(raw) > MAX_CHANGED_SHARE * max(len(previous), 1):
+        return None
+    count, versions, batches = conn.execute(sa.text(
+        "SELECT count(*), coalesce(sum(version), 0), coalesce(sum(batch_id), 0) FROM records")).one()
+    expected = (int(keep.sum()) + len(raw),
+                int(previous["version"].to_numpy()[keep].sum()) + int(pd.to_numeric(raw["version"]).sum()),
+                int(previous["batch_id"].to_numpy()[keep].sum()) + int(pd.to_numeric(raw["batch_id"]).sum()))
+    if (int(count), int(versions), int(batches)) != expected:
+        return None  # something other than imports changed the records: compare every pair
+    raw_quantities = queries.read_query(conn, queries.quantity_query().where(quantity.c.version > newest),
+                                        queries.QUANTITY_FRAME)
+    return keep, raw, raw_quantities
 
 
 def _pairs(engine: Engine) -> tuple[np.ndarray, np.ndarray]:

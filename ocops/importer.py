@@ -298,6 +298,7 @@ def apply(
         report.batch_id = batch_id
         if not (report.imported or report.updated):
             _record_membership(conn, columns, batch_id, np.arange(len(keys)))
+            bump_data_version(conn)  # the batch list changed: every write bumps the version
             return report
         if report.updated:
             progress(0.6, f"Keeping the previous values of {report.updated:,} updated records")

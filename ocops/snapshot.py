@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ocops import delta
@@ -34,7 +33,6 @@ from ocops.queries import attach_quantities, load_frame, quantities_of, read_fra
 # Bump whenever the frame's columns or types change (ocops.queries.compact_frame), so
 # copies written by older code are never read; tests/test_snapshot.py pins the schema.
 FORMAT_VERSION = 3  # 2: the record id column (rid) and the quantities companion file; 3: version
-META = sa.text("SELECT key, value FROM meta WHERE key IN ('data_version', 'store_id')")
 DTYPES = "ocops_dtypes"  # the frame's column types, kept in the copy (Parquet loses some of them)
 
 
@@ -47,14 +45,8 @@ def _quantities_path(folder: Path, store_id: int, version: int) -> Path:
     return folder / f"quantities-v{FORMAT_VERSION}-{store_id}-{version}.parquet"
 
 
-def _identity(engine: Engine) -> tuple[int, int]:
-    with engine.connect() as conn:
-        meta: dict[str, int] = dict(conn.execute(META).all())
-    return int(meta.get("store_id", 0)), int(meta["data_version"])
-
-
-def _read_consistent(engine: Engine) -> tuple[int, int, pd.DataFrame]:
-    """(store id, data version, frame) as of one consistent snapshot of the store.
+def _read_consistent(engine: Engine) -> tuple[delta.Source, pd.DataFrame]:
+    """(source, frame) as of one consistent snapshot of the store.
 
     An SQLite file is read by a separate (Arrow) connection, so the version is
     read before and after: a write in between shows as a change and the read
@@ -62,26 +54,26 @@ def _read_consistent(engine: Engine) -> tuple[int, int, pd.DataFrame]:
     """
     if sqlite_file(engine) is not None:
         for _attempt in range(5):
-            before = _identity(engine)
+            before = delta.state(engine)
             frame = load_frame(engine)
-            if _identity(engine) == before:
-                return (*before, frame)
+            if delta.state(engine) == before:
+                return before, frame
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
-            meta: dict[str, int] = dict(conn.execute(META).all())
+            source = delta.state(conn)
             frame = read_frame(conn)
-    return int(meta.get("store_id", 0)), int(meta["data_version"]), frame
+    return source, frame
 
 
-def _fresh(engine: Engine, previous: pd.DataFrame | None) -> tuple[int, int, pd.DataFrame]:
-    """(store id, data version, frame) read from the store: the changes since ``previous`` when
-    that is the cheaper way, else every record."""
+def _fresh(engine: Engine, previous: pd.DataFrame | None) -> tuple[delta.Source, pd.DataFrame]:
+    """(source, frame) read from the store: the changes since ``previous`` when that is the
+    cheaper way, else every record."""
     found = delta.refreshed(engine, previous) if previous is not None else None
     if found is None:
-        store_id, version, frame = _read_consistent(engine)
-        found = store_id, version, delta.mark(frame, store_id, version)
+        source, frame = _read_consistent(engine)
+        found = source, delta.mark(frame, source)
     return found
 
 
@@ -155,8 +147,9 @@ def cached_frame(engine: Engine, folder: Path | None, write_in_background: bool 
     (and ``quantities_needed=False``: figures of no seized item) let a one-off reader such
     as the CLI's ``summary`` read less of a copy; a frame read from the store is whole."""
     if folder is None:
-        return _fresh(engine, previous)[2]
-    store_id, version = _identity(engine)
+        return _fresh(engine, previous)[1]
+    now = delta.state(engine)
+    store_id, version = now.store_id, now.version
     path, quantities = _path(folder, store_id, version), _quantities_path(folder, store_id, version)
     if path.exists() and quantities.exists():
         try:
@@ -164,11 +157,12 @@ def cached_frame(engine: Engine, folder: Path | None, write_in_background: bool 
             if not quantities_needed:
                 return frame  # no companion: quantities_of() gives an empty one
             frame = attach_quantities(frame, _typed(pd.read_parquet(quantities)))
-            return frame if columns is not None else delta.mark(frame, store_id, version)
+            return frame if columns is not None else delta.mark(frame, now)
         except (OSError, ValueError):
             path.unlink(missing_ok=True)
             quantities.unlink(missing_ok=True)
-    store_id, version, frame = _fresh(engine, previous)
+    source, frame = _fresh(engine, previous)
+    store_id, version = source.store_id, source.version
     if write_in_background:  # not a daemon: an exiting process finishes the copy first
         threading.Thread(target=_write, args=(folder, store_id, version, frame), name="ocops-frame-copy").start()
     else:
