@@ -199,48 +199,58 @@ def _read_versions(conn: Connection, versions: np.ndarray) -> tuple[pd.DataFrame
 
 def combine(previous: pd.DataFrame, keep: np.ndarray, added: pd.DataFrame) -> pd.DataFrame:
     """The ``keep`` rows of ``previous`` followed by ``added`` (both full frames), as one frame:
-    positions (``rid``) renumbered, quantities carried over, unused categories pruned."""
-    kept = previous[keep]
-    columns: dict[str, Any] = {}
-    for name in previous.columns:
-        old, new = kept[name], added[name]
-        if isinstance(old.dtype, pd.CategoricalDtype):
-            columns[name] = _joined(old, new)
-        else:
-            values = old.to_numpy()
-            columns[name] = np.concatenate([values, new.to_numpy().astype(values.dtype, copy=False)])
-    frame = pd.DataFrame(columns)
+    positions (``rid``) renumbered, quantities carried over, unused categories pruned.
+    Each column is written once into its final array (a frame of millions of rows)."""
+    columns = {name: _joined(previous[name], keep, added[name]) for name in previous.columns}
+    frame = pd.DataFrame(columns, copy=False)
     frame["rid"] = np.arange(len(frame), dtype=np.int32)
     old_quantities = queries.quantities_of(previous).table
     position = np.cumsum(keep) - 1  # the new position of each kept row
-    carried = old_quantities[keep[old_quantities["record"].to_numpy()]]
+    carried = keep[old_quantities["record"].to_numpy()]
     new_quantities = queries.quantities_of(added).table
-    table = pd.DataFrame({
-        "record": np.concatenate([position[carried["record"].to_numpy()],
-                                  new_quantities["record"].to_numpy() + len(kept)]).astype(np.int32),
-        **{name: _joined(carried[name], new_quantities[name]) for name in ("item", "kind", "amount", "value_usd")},
-    })
+    records = _joined(pd.Series(position[old_quantities["record"].to_numpy()]), carried,
+                      new_quantities["record"] + int(keep.sum()))
+    table = pd.DataFrame({"record": records.astype(np.int32),
+                          **{name: _joined(old_quantities[name], carried, new_quantities[name])
+                             for name in ("item", "kind", "amount", "value_usd")}}, copy=False)
     frame.attrs["quantities"] = queries.Quantities(table, len(frame))
     return frame
 
 
-def _joined(old: pd.Series, new: pd.Series) -> Any:
-    """Two columns one after the other: categoricals with the sorted union of the categories
-    still in use (as a full read has them), numbers as float64."""
+def _joined(old: pd.Series, keep: np.ndarray, new: pd.Series) -> Any:
+    """The ``keep`` values of ``old`` followed by ``new``: categoricals with the sorted union of
+    the categories still in use (as a full read has them), other columns in ``old``'s type."""
     if not isinstance(old.dtype, pd.CategoricalDtype):
-        return np.concatenate([old.to_numpy(dtype="float64"), new.to_numpy(dtype="float64")])
+        values = old.to_numpy()
+        return _compressed(values, keep, new.to_numpy().astype(values.dtype, copy=False))
     new = new if isinstance(new.dtype, pd.CategoricalDtype) else new.astype("category")
     old_labels = [str(c) for c in old.cat.categories]
     new_labels = [str(c) for c in new.cat.categories]
     union = pd.Index(sorted(set(old_labels) | set(new_labels)), dtype=object)
-    codes = np.concatenate([_recode(old.cat.codes.to_numpy(), union.get_indexer(pd.Index(old_labels, dtype=object))),
-                            _recode(new.cat.codes.to_numpy(), union.get_indexer(pd.Index(new_labels, dtype=object)))])
+    old_codes = _recode(old.cat.codes.to_numpy(), union.get_indexer(pd.Index(old_labels, dtype=object)))
+    codes = _compressed(old_codes, keep,
+                        _recode(new.cat.codes.to_numpy(), union.get_indexer(pd.Index(new_labels, dtype=object))))
     used = np.bincount(codes[codes >= 0], minlength=len(union)) > 0  # a full read has no unused category
+    if used.all():
+        return pd.Categorical.from_codes(codes, categories=union)
     return pd.Categorical.from_codes(_recode(codes, np.cumsum(used) - 1), categories=union[used])
 
 
+def _compressed(values: np.ndarray, keep: np.ndarray, tail: np.ndarray) -> np.ndarray:
+    """``values[keep]`` followed by ``tail``, written straight into one new array."""
+    kept = int(keep.sum())
+    out = np.empty(kept + len(tail), dtype=values.dtype)
+    np.compress(keep, values, out=out[:kept])
+    out[kept:] = tail
+    return out
+
+
 def _recode(codes: np.ndarray, mapping: np.ndarray) -> np.ndarray:
-    """Category codes through ``mapping`` (old code -> new code), -1 (missing) kept."""
+    """Category codes through ``mapping`` (old code -> new code), -1 (missing) kept, in the
+    narrowest integer type that holds them."""
+    dtype = np.int16 if len(mapping) < 2**15 else np.int32
     if not len(mapping):  # no categories: every value is missing
-        return np.full(len(codes), -1, dtype=np.int64)
-    return np.where(codes >= 0, mapping[np.maximum(codes, 0)], -1).astype(np.int64)
+        return np.full(len(codes), -1, dtype=dtype)
+    if np.array_equal(mapping, np.arange(len(mapping))):
+        return codes.astype(dtype, copy=False)  # nothing moves
+    return np.where(codes >= 0, mapping[np.maximum(codes, 0)], -1).astype(dtype)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -96,14 +97,27 @@ def _write(folder: Path, store_id: int, version: int, frame: pd.DataFrame) -> No
                 os.replace(temporary, path)
             finally:
                 temporary.unlink(missing_ok=True)
-        keep = {path.name for _part, path in parts}
-        for pattern in (f"frame-v{FORMAT_VERSION}-{store_id}-*.parquet",
-                        f"quantities-v{FORMAT_VERSION}-{store_id}-*.parquet"):
-            for old in folder.glob(pattern):
-                if old.name not in keep:
-                    old.unlink(missing_ok=True)
+        _forget_older(folder, store_id, version)
     except OSError:
         return  # a read-only or full disk only costs speed
+
+
+def _forget_older(folder: Path, store_id: int, version: int) -> None:
+    """Delete this store's copies of versions older than ``version`` (never a newer one: two
+    writers may finish out of order), and temporary files a killed writer left an hour ago."""
+    for pattern in (f"frame-v{FORMAT_VERSION}-{store_id}-*.parquet",
+                    f"quantities-v{FORMAT_VERSION}-{store_id}-*.parquet"):
+        for old in folder.glob(pattern):
+            written = old.stem.rsplit("-", 1)[-1]
+            if written.isdigit() and int(written) < version:
+                old.unlink(missing_ok=True)
+    stale = time.time() - 3600
+    for temporary in folder.glob(".frame-*.tmp"):
+        try:
+            if temporary.stat().st_mtime < stale:
+                temporary.unlink(missing_ok=True)
+        except OSError:
+            continue
 
 
 def _spec(dtype: object) -> str:

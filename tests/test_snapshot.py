@@ -173,3 +173,24 @@ def test_summary_reads_only_its_columns_of_a_copy_and_gives_the_same_figures(
     with_items = cached_frame(engine, tmp_path, columns=queries.SUMMARY_COLUMNS)
     assert queries.summary(with_items, queries.Filter(), countries, "seized_item") == \
         queries.summary(whole, queries.Filter(), countries, "seized_item")
+
+
+def test_a_late_writer_of_an_older_version_never_deletes_a_newer_copy(
+        engine: Engine, vocabulary: Vocabulary, tmp_path: Path) -> None:
+    """Two background writers may finish out of order; stale temporary files of a killed writer go."""
+    from ocops import delta, snapshot
+
+    import_bytes(engine, FIRST.encode(), "first.csv", vocabulary)
+    older = cached_frame(engine, None)
+    first = delta.source_of(older)
+    import_bytes(engine, SECOND.encode(), "second.csv", vocabulary)
+    newer = cached_frame(engine, tmp_path)  # the copy of the newer version
+    stale = tmp_path / ".frame-1-dead.tmp"
+    stale.write_bytes(b"left by a killed writer")
+    os.utime(stale, (0, 0))
+    snapshot._write(tmp_path, first.store_id, first.version, older)  # type: ignore[union-attr]  # finishes last
+    names = sorted(p.name for p in tmp_path.iterdir())
+    version = delta.source_of(newer).version  # type: ignore[union-attr]
+    assert f"frame-v{FORMAT_VERSION}-{first.store_id}-{version}.parquet" in names  # type: ignore[union-attr]
+    assert not stale.exists()
+    assert _arrests(cached_frame(engine, tmp_path)) == 23
