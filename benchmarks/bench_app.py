@@ -131,6 +131,9 @@ def main() -> None:
         worst_ms = max(r["filter_change_max_ms"] for r in results.values())
         biggest = max(r["page_bytes"] for r in results.values())
         first_load = None if change is None else change["after_import_s"]
+        from ocops.snapshot import wait_for_copies
+
+        wait_for_copies()  # the app writes frame copies in the background: done before the folder goes
         emit({
             "benchmark": "app", "rows": args.rows, "states_per_page": args.states,
             "first_run_s": round(first_run_s, 2), "pages": results,

@@ -78,6 +78,18 @@ def _fresh(engine: Engine, previous: pd.DataFrame | None) -> tuple[delta.Source,
     return found
 
 
+WRITER = "ocops-frame-copy"  # the name of the background threads that write copies
+
+
+def wait_for_copies(timeout: float = 60) -> None:
+    """Wait until the copies being written in the background are written (e.g. before the
+    folder is removed); returns after ``timeout`` seconds whatever happens."""
+    deadline = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread.name == WRITER:
+            thread.join(max(deadline - time.monotonic(), 0))
+
+
 def _write(folder: Path, store_id: int, version: int, frame: pd.DataFrame) -> None:
     if frame.empty:
         return  # nothing worth a copy, and empty columns would lose their types
@@ -178,7 +190,7 @@ def cached_frame(engine: Engine, folder: Path | None, write_in_background: bool 
     source, frame = _fresh(engine, previous)
     store_id, version = source.store_id, source.version
     if write_in_background:  # not a daemon: an exiting process finishes the copy first
-        threading.Thread(target=_write, args=(folder, store_id, version, frame), name="ocops-frame-copy").start()
+        threading.Thread(target=_write, args=(folder, store_id, version, frame), name=WRITER).start()
     else:
         _write(folder, store_id, version, frame)
     return frame

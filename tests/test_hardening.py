@@ -152,7 +152,8 @@ def test_the_frame_copy_round_trips_every_type(engine: Engine, vocabulary: Vocab
     assert len(list(tmp_path.glob("*.parquet"))) == 2  # the frame and its quantities
     copy = cached_frame(engine, tmp_path)  # read back from the Parquet copy
     assert copy.dtypes.to_dict() == fresh.dtypes.to_dict() == written.dtypes.to_dict()
-    assert set(copy.attrs) == {"quantities"}
+    assert set(copy.attrs) == {"quantities", "source"}  # no column types left behind; which version it holds
+    assert copy.attrs["source"] == fresh.attrs["source"]
     pd.testing.assert_frame_equal(copy, fresh)
     # no quantities at all: the empty item and kind categoricals keep their types too
     pd.testing.assert_frame_equal(quantities_of(copy).table, quantities_of(fresh).table)
