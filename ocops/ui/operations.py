@@ -1,4 +1,4 @@
-"""Cached inputs of the operations and timeline pages."""
+"""Cached inputs of the operations page."""
 
 from __future__ import annotations
 
